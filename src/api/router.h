@@ -1,0 +1,50 @@
+// The edge: identifies service and operation of a request, reads its SigV4 scope, decodes and
+// validates the input against the service model, calls the operation and encodes the answer in
+// the service's protocol. Services register typed operation tables; anything AWS has that Gantry
+// does not implement answers UnsupportedOperation (never a fake success).
+#pragma once
+
+#include <boost/json.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "api/context.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/random.h"
+#include "http/message.h"
+#include "protocol/shape_model.h"
+
+namespace gantry::api {
+
+using JsonOperation = std::function<Result<boost::json::object>(RequestContext&, boost::json::object& input)>;
+
+struct JsonService {
+  std::string name;                   // botocore service name: "ecs"
+  std::string validation_error_type;  // the service's generic validation error: "InvalidParameterException"
+  std::map<std::string, JsonOperation, std::less<>> operations;
+};
+
+struct RouterOptions {
+  std::string account_id = "000000000000";
+  std::string default_region = "us-east-1";
+};
+
+class Router {
+ public:
+  Router(RouterOptions options, const Clock& clock, Random& random);
+  ~Router();
+
+  // Registers a json-1.0/1.1 service; its model must be embedded (models/<name>.json).
+  Status add_json_service(JsonService service);
+
+  http::Response handle(http::Request& request);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gantry::api

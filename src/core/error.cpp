@@ -1,0 +1,34 @@
+#include "core/error.h"
+
+namespace gantry {
+
+WireError wire_error(ErrorKind kind, std::string_view validation_type) {
+  switch (kind) {
+    case ErrorKind::kSerialization: return {"SerializationException", 400, true};
+    case ErrorKind::kUnknownOperation: return {"UnknownOperationException", 400, true};
+    case ErrorKind::kUnsupportedOperation: return {"UnsupportedOperation", 501, false};
+    case ErrorKind::kUnknownService: return {"UnknownServiceException", 400, true};
+    case ErrorKind::kMissingAuthentication: return {"MissingAuthenticationTokenException", 403, true};
+    case ErrorKind::kIncompleteSignature: return {"IncompleteSignatureException", 400, true};
+    case ErrorKind::kRequestTooLarge: return {"RequestEntityTooLargeException", 413, true};
+    case ErrorKind::kInvalidAction: return {"InvalidAction", 400, true};
+    case ErrorKind::kInternal: return {"InternalFailure", 500, false};
+    case ErrorKind::kNotFound: return {"NotFoundException", 404, true};
+    case ErrorKind::kValidation: return {validation_type, 400, true};
+    case ErrorKind::kEcsClient: return {"ClientException", 400, true};
+    case ErrorKind::kEcsServer: return {"ServerException", 500, false};
+    case ErrorKind::kEcsInvalidParameter: return {"InvalidParameterException", 400, true};
+    case ErrorKind::kEcsClusterNotFound: return {"ClusterNotFoundException", 400, true};
+    case ErrorKind::kEcsClusterContainsTasks: return {"ClusterContainsTasksException", 400, true};
+    case ErrorKind::kEcsClusterContainsServices: return {"ClusterContainsServicesException", 400, true};
+    case ErrorKind::kEcsClusterContainsContainerInstances:
+      return {"ClusterContainsContainerInstancesException", 400, true};
+    case ErrorKind::kEcsResourceNotFound: return {"ResourceNotFoundException", 400, true};
+    case ErrorKind::kEcsResourceInUse: return {"ResourceInUseException", 400, true};
+    case ErrorKind::kEcsLimitExceeded: return {"LimitExceededException", 400, true};
+    case ErrorKind::kEcsUpdateInProgress: return {"UpdateInProgressException", 400, true};
+  }
+  return {"InternalFailure", 500, false};
+}
+
+}  // namespace gantry

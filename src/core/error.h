@@ -1,0 +1,113 @@
+// One error policy for all of Gantry: operations return Result<T>; an Error names an ErrorKind and
+// carries a message for a person. The single table in error.cpp maps each kind to the AWS wire shape
+// (error type, HTTP status, sender/receiver fault), so a service never spells a wire error itself.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace gantry {
+
+enum class ErrorKind {
+  // Edge: protocol, routing, authentication. Shared by every service.
+  kSerialization,           // body is not what the protocol/shape says (wrong JSON type, bad JSON)
+  kUnknownOperation,        // no such operation in the service's model
+  kUnsupportedOperation,    // a real AWS operation Gantry does not implement (yet)
+  kUnknownService,          // request could not be routed to any service
+  kMissingAuthentication,   // no SigV4 signature at all
+  kIncompleteSignature,     // a SigV4 signature that is not well formed
+  kRequestTooLarge,         // body over the limit
+  kInvalidAction,           // query protocol: unknown Action
+  kInternal,                // a bug or an unexpected failure on our side
+  kNotFound,                // no route for the path (edge only)
+  // Validation error type of a service (each service names its own, see ServiceErrors).
+  kValidation,
+  // ECS
+  kEcsClient,
+  kEcsServer,
+  kEcsInvalidParameter,
+  kEcsClusterNotFound,
+  kEcsClusterContainsTasks,
+  kEcsClusterContainsServices,
+  kEcsClusterContainsContainerInstances,
+  kEcsResourceNotFound,
+  kEcsResourceInUse,
+  kEcsLimitExceeded,
+  kEcsUpdateInProgress,
+};
+
+struct Error {
+  ErrorKind kind;
+  std::string message;
+};
+
+// How an ErrorKind appears on the wire.
+struct WireError {
+  std::string_view type;  // __type / Code
+  int http_status;
+  bool sender_fault;      // query protocol <Type>Sender|Receiver</Type>
+};
+
+// `validation_type` is the service's own name for a generic validation failure
+// (e.g. "InvalidParameterException" for ECS, "ValidationError" for IAM).
+WireError wire_error(ErrorKind kind, std::string_view validation_type);
+
+inline Error make_error(ErrorKind kind, std::string message) { return Error{kind, std::move(message)}; }
+
+template <class T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
+
+  bool ok() const { return v_.index() == 0; }
+  explicit operator bool() const { return ok(); }
+  T& value() & { return std::get<0>(v_); }
+  const T& value() const& { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  const Error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, Error> v_;
+};
+
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  Result() = default;
+  Result(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+  bool ok() const { return ok_; }
+  explicit operator bool() const { return ok_; }
+  const Error& error() const { return error_; }
+
+ private:
+  Error error_{ErrorKind::kInternal, {}};
+  bool ok_ = true;
+};
+
+using Status = Result<void>;
+
+}  // namespace gantry
+
+#define GANTRY_CONCAT_INNER(a, b) a##b
+#define GANTRY_CONCAT(a, b) GANTRY_CONCAT_INNER(a, b)
+
+// Returns the error of `expr` (a Result) from the enclosing function; otherwise continues.
+#define GANTRY_RETURN_IF_ERROR(expr)                                      \
+  do {                                                                    \
+    auto&& gantry_status_ = (expr);                                       \
+    if (!gantry_status_.ok()) return gantry_status_.error();              \
+  } while (0)
+
+// Declares `lhs` from the value of `expr` (a Result), or returns its error.
+#define GANTRY_ASSIGN_OR_RETURN(lhs, expr)                                          \
+  auto GANTRY_CONCAT(gantry_result_, __LINE__) = (expr);                            \
+  if (!GANTRY_CONCAT(gantry_result_, __LINE__).ok())                                \
+    return GANTRY_CONCAT(gantry_result_, __LINE__).error();                         \
+  lhs = std::move(GANTRY_CONCAT(gantry_result_, __LINE__)).value()

@@ -1,0 +1,194 @@
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace gantry::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const ServerOptions& options, const Handler& handler)
+      : stream_(std::move(socket)), options_(options), handler_(handler) {}
+
+  void start() {
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read, shared_from_this()));
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->body_limit(options_.body_limit);
+    parser_->header_limit(64 * 1024);
+    stream_.expires_after(std::chrono::seconds(options_.read_timeout_seconds));
+    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, size_t) {
+    if (ec == bhttp::error::body_limit) {
+      Response r;
+      r.status = 413;
+      r.set_header("Content-Type", "application/json");
+      r.body = options_.too_large_body;
+      write(std::move(r), /*keep_alive=*/false);
+      return;
+    }
+    if (ec) {
+      // end_of_stream, timeouts, malformed HTTP: nothing sensible to answer on this connection.
+      if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout && ec != asio::error::eof &&
+          ec != asio::error::connection_reset) {
+        Response r;
+        r.status = 400;
+        r.set_header("Content-Type", "application/json");
+        r.body = R"({"__type":"BadRequest","message":"Malformed HTTP request: )" + ec.message() + "\"}";
+        write(std::move(r), false);
+        return;
+      }
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      return;
+    }
+    auto& msg = parser_->get();
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    req.headers.reserve(16);
+    for (const auto& field : msg) req.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+    req.body = std::move(msg.body());
+    beast::error_code ep_ec;
+    auto ep = stream_.socket().remote_endpoint(ep_ec);
+    if (!ep_ec) req.remote_address = ep.address().to_string();
+    bool keep_alive = msg.keep_alive();
+    Response res;
+    try {
+      res = handler_(req);
+    } catch (const std::exception& e) {
+      spdlog::error("unhandled exception serving {} {}: {}", req.method, req.target, e.what());
+      res = Response{500, {{"Content-Type", "application/json"}},
+                     R"({"__type":"InternalFailure","message":"The server encountered an internal error"})"};
+    }
+    write(std::move(res), keep_alive);
+  }
+
+  void write(Response res, bool keep_alive) {
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
+    out->version(11);
+    out->result(static_cast<unsigned>(res.status));
+    for (auto& [k, v] : res.headers) out->set(k, v);
+    out->set(bhttp::field::server, "Gantry");
+    out->body() = std::move(res.body);
+    out->keep_alive(keep_alive);
+    out->prepare_payload();
+    bhttp::async_write(stream_, *out,
+                       [self = shared_from_this(), out, keep_alive](beast::error_code ec, size_t) {
+                         if (ec || !keep_alive) {
+                           beast::error_code ignored;
+                           self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+                           return;
+                         }
+                         self->do_read();
+                       });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  const ServerOptions& options_;
+  const Handler& handler_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  Handler handler;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  asio::signal_set signals{ioc, SIGINT, SIGTERM};
+
+  void do_accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+        spdlog::warn("accept failed: {}", ec.message());
+      } else {
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Session>(std::move(socket), options, handler)->start();
+      }
+      do_accept();
+    });
+  }
+};
+
+Server::Server(ServerOptions options, Handler handler) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->handler = std::move(handler);
+}
+
+Server::~Server() = default;
+
+Status Server::start() {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(impl_->options.address, ec);
+  if (ec) return make_error(ErrorKind::kInternal, "invalid listen address '" + impl_->options.address + "': " + ec.message());
+  tcp::endpoint endpoint{address, impl_->options.port};
+  auto& acc = impl_->acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(endpoint, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return make_error(ErrorKind::kInternal, "cannot listen on " + impl_->options.address + ":" +
+                                                std::to_string(impl_->options.port) + ": " + ec.message());
+  }
+  impl_->do_accept();
+  return {};
+}
+
+uint16_t Server::port() const {
+  beast::error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void Server::stop() {
+  asio::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+    impl_->ioc.stop();
+  });
+}
+
+void Server::run_until_signal() {
+  impl_->signals.async_wait([this](beast::error_code ec, int sig) {
+    if (ec) return;
+    spdlog::info("received signal {}, shutting down", sig);
+    stop();
+  });
+  std::vector<std::thread> threads;
+  int n = std::max(1, impl_->options.threads);
+  threads.reserve(static_cast<size_t>(n - 1));
+  for (int i = 1; i < n; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace gantry::http

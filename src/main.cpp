@@ -1,0 +1,58 @@
+// gantry: serverless containers on your own machines.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "server/app.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Gantry: the AWS APIs of ECS (Fargate), ECR, Lambda, EventBridge and friends, running for real"};
+  app.set_version_flag("--version", std::string("gantry ") + GANTRY_VERSION);
+  app.require_subcommand(1);
+
+  gantry::server::Config config;
+  auto* server = app.add_subcommand("server", "Run the Gantry server (every service on one port)");
+  server->add_option("--listen", config.listen, "HOST:PORT to listen on (port 0 picks a free one)")
+      ->envname("GANTRY_LISTEN")
+      ->capture_default_str();
+  server->add_option("--data-dir", config.data_dir, "Directory of the embedded store (created if missing)")
+      ->envname("GANTRY_DATA_DIR")
+      ->capture_default_str();
+  server->add_option("--region", config.region, "Region for requests that do not name one")
+      ->envname("GANTRY_REGION")
+      ->capture_default_str();
+  server->add_option("--account-id", config.account_id, "The 12-digit AWS account id resources belong to")
+      ->envname("GANTRY_ACCOUNT_ID")
+      ->capture_default_str()
+      ->check([](const std::string& s) -> std::string {
+        if (s.size() != 12 || s.find_first_not_of("0123456789") != std::string::npos) return "must be 12 digits";
+        return {};
+      });
+  server->add_option("--log-level", config.log_level, "trace, debug, info, warn, error or off")
+      ->envname("GANTRY_LOG_LEVEL")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  server->add_option("--threads", config.threads, "I/O threads")->envname("GANTRY_THREADS")->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  server->add_flag("--enable-reset", config.enable_reset,
+                   "Serve POST /_gantry/reset, which wipes all state (for test suites)")
+      ->envname("GANTRY_ENABLE_RESET");
+
+  CLI11_PARSE(app, argc, argv);
+
+  auto logger = spdlog::stderr_color_mt("gantry");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+
+  if (server->parsed()) {
+    auto st = gantry::server::run(config);
+    if (!st) {
+      spdlog::critical("{}", st.error().message);
+      return 1;
+    }
+  }
+  return 0;
+}

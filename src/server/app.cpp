@@ -1,0 +1,96 @@
+#include "server/app.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
+
+#include "api/router.h"
+#include "core/clock.h"
+#include "core/random.h"
+#include "http/server.h"
+#include "services/ecs/model.h"
+#include "services/ecs/service.h"
+#include "store/database.h"
+
+namespace gantry::server {
+
+namespace json = boost::json;
+
+namespace {
+
+Result<std::pair<std::string, uint16_t>> split_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return make_error(ErrorKind::kInternal, "--listen must be HOST:PORT, got '" + listen + "'");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  try {
+    port = std::stoi(listen.substr(colon + 1));
+  } catch (const std::exception&) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535) return make_error(ErrorKind::kInternal, "--listen has an invalid port: '" + listen + "'");
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+http::Response json_reply(int status, const json::object& body) {
+  http::Response r;
+  r.status = status;
+  r.set_header("Content-Type", "application/json");
+  r.body = json::serialize(body);
+  return r;
+}
+
+}  // namespace
+
+Status run(const Config& config) {
+  GANTRY_ASSIGN_OR_RETURN(auto listen, split_listen(config.listen));
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return make_error(ErrorKind::kInternal, "cannot create data dir '" + config.data_dir + "': " + ec.message());
+
+  std::vector<store::Migration> migrations = ecs::sqlite_migrations();
+  GANTRY_ASSIGN_OR_RETURN(auto db, store::Database::open((std::filesystem::path(config.data_dir) / "gantry.db").string(),
+                                                         migrations));
+  SystemClock clock;
+  SystemRandom random;
+  const auto started = std::chrono::steady_clock::now();
+
+  api::Router router(api::RouterOptions{config.account_id, config.region}, clock, random);
+  auto ecs_store = ecs::make_sqlite_store(*db);
+  GANTRY_RETURN_IF_ERROR(router.add_json_service(ecs::make_service(*ecs_store)));
+
+  http::ServerOptions options;
+  options.address = listen.first;
+  options.port = listen.second;
+  options.threads = config.threads;
+  bool enable_reset = config.enable_reset;
+  auto* database = db.get();
+  http::Server server(options, [&](http::Request& req) -> http::Response {
+    auto path = req.path();
+    if (path.starts_with("/_gantry/")) {
+      if (path == "/_gantry/health" && req.method == "GET") {
+        double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        return json_reply(200, {{"status", "ok"}, {"version", GANTRY_VERSION}, {"uptime_seconds", uptime}});
+      }
+      if (path == "/_gantry/reset" && req.method == "POST" && enable_reset) {
+        auto st = database->wipe();
+        if (!st) return json_reply(500, {{"error", st.error().message}});
+        return json_reply(200, {{"reset", true}});
+      }
+      return json_reply(404, {{"error", "no such Gantry endpoint: " + std::string(path)}});
+    }
+    return router.handle(req);
+  });
+  GANTRY_RETURN_IF_ERROR(server.start());
+  spdlog::info("gantry {} listening on {}:{} (data dir {}, region {}, account {})", GANTRY_VERSION, listen.first,
+               server.port(), config.data_dir, config.region, config.account_id);
+  if (enable_reset) spdlog::warn("POST /_gantry/reset is enabled: anyone who can reach this port can wipe all state");
+  server.run_until_signal();
+  spdlog::info("gantry stopped");
+  return {};
+}
+
+}  // namespace gantry::server

@@ -1,0 +1,25 @@
+// Wires the components of `gantry server` together. Holds no business logic.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/error.h"
+
+namespace gantry::server {
+
+struct Config {
+  std::string listen = "127.0.0.1:4566";
+  std::string data_dir = "./gantry-data";
+  std::string region = "us-east-1";
+  std::string account_id = "000000000000";
+  std::string log_level = "info";
+  bool enable_reset = false;
+  int threads = 2;
+};
+
+// Runs the server until SIGINT/SIGTERM. Returns an error when it cannot start.
+Status run(const Config& config);
+
+}  // namespace gantry::server

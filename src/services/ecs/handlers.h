@@ -1,0 +1,60 @@
+// The ECS operations Gantry implements (one function per operation) and the helpers they share.
+// Inputs arrive validated against the ECS model (types, required members, enums).
+#pragma once
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/context.h"
+#include "core/error.h"
+#include "services/ecs/model.h"
+
+namespace gantry::ecs {
+
+namespace json = boost::json;
+using Ctx = api::RequestContext;
+using Out = Result<json::object>;
+
+// clusters.cpp
+Out create_cluster(EcsStore& store, Ctx& ctx, json::object& in);
+Out describe_clusters(EcsStore& store, Ctx& ctx, json::object& in);
+Out list_clusters(EcsStore& store, Ctx& ctx, json::object& in);
+Out delete_cluster(EcsStore& store, Ctx& ctx, json::object& in);
+Out update_cluster(EcsStore& store, Ctx& ctx, json::object& in);
+Out update_cluster_settings(EcsStore& store, Ctx& ctx, json::object& in);
+Out put_cluster_capacity_providers(EcsStore& store, Ctx& ctx, json::object& in);
+
+// task_definitions.cpp
+Out register_task_definition(EcsStore& store, Ctx& ctx, json::object& in);
+Out describe_task_definition(EcsStore& store, Ctx& ctx, json::object& in);
+Out list_task_definitions(EcsStore& store, Ctx& ctx, json::object& in);
+Out list_task_definition_families(EcsStore& store, Ctx& ctx, json::object& in);
+Out deregister_task_definition(EcsStore& store, Ctx& ctx, json::object& in);
+Out delete_task_definitions(EcsStore& store, Ctx& ctx, json::object& in);
+
+// tags.cpp
+Out tag_resource(EcsStore& store, Ctx& ctx, json::object& in);
+Out untag_resource(EcsStore& store, Ctx& ctx, json::object& in);
+Out list_tags_for_resource(EcsStore& store, Ctx& ctx, json::object& in);
+
+// Shared helpers.
+std::optional<std::string> get_string(const json::object& in, std::string_view key);
+std::optional<int64_t> get_int(const json::object& in, std::string_view key);
+const json::array* get_array(const json::object& in, std::string_view key);
+
+// Tags as given in a request: validated as ECS validates them (at most 50, key 1-128, value 0-256,
+// no "aws:" prefix, no duplicate keys).
+Result<std::vector<Tag>> parse_tags(const json::array* tags);
+json::array encode_tags(const std::vector<Tag>& tags);
+
+// A cluster named by name or ARN (default "default") in the caller's scope.
+Result<std::string> cluster_name_from(const Ctx& ctx, std::optional<std::string> name_or_arn);
+json::object encode_cluster(EcsTables& t, const Cluster& c, bool with_settings, bool with_tags, bool with_statistics,
+                            bool with_configuration);
+
+// maxResults in [1, 100] (default 100).
+Result<int> page_size(const json::object& in);
+
+}  // namespace gantry::ecs

@@ -1,0 +1,33 @@
+#include "services/ecs/service.h"
+
+#include "services/ecs/handlers.h"
+
+namespace gantry::ecs {
+
+api::JsonService make_service(EcsStore& store) {
+  api::JsonService s;
+  s.name = "ecs";
+  s.validation_error_type = "InvalidParameterException";
+  auto add = [&](std::string name, Out (*fn)(EcsStore&, Ctx&, json::object&)) {
+    s.operations.emplace(std::move(name), [&store, fn](Ctx& ctx, json::object& in) { return fn(store, ctx, in); });
+  };
+  add("CreateCluster", create_cluster);
+  add("DescribeClusters", describe_clusters);
+  add("ListClusters", list_clusters);
+  add("DeleteCluster", delete_cluster);
+  add("UpdateCluster", update_cluster);
+  add("UpdateClusterSettings", update_cluster_settings);
+  add("PutClusterCapacityProviders", put_cluster_capacity_providers);
+  add("RegisterTaskDefinition", register_task_definition);
+  add("DescribeTaskDefinition", describe_task_definition);
+  add("ListTaskDefinitions", list_task_definitions);
+  add("ListTaskDefinitionFamilies", list_task_definition_families);
+  add("DeregisterTaskDefinition", deregister_task_definition);
+  add("DeleteTaskDefinitions", delete_task_definitions);
+  add("TagResource", tag_resource);
+  add("UntagResource", untag_resource);
+  add("ListTagsForResource", list_tags_for_resource);
+  return s;
+}
+
+}  // namespace gantry::ecs
