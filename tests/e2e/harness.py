@@ -31,7 +31,8 @@ _LISTEN_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
 class GantryServer:
     """One server process on a free loopback port with its own data dir."""
 
-    def __init__(self, data_dir=None, extra_args=()):
+    def __init__(self, data_dir=None, extra_args=(), enable_reset=True):
+        self.enable_reset = enable_reset  # False: start without --enable-reset (POST /_gantry/reset is 404)
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="gantry-e2e-")
         self.extra_args = list(extra_args)
@@ -46,8 +47,8 @@ class GantryServer:
     def start(self, timeout=15):
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [BINARY, "server", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir, "--enable-reset",
-             "--log-level", "info", *self.extra_args],
+            [BINARY, "server", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
+             *(["--enable-reset"] if self.enable_reset else []), "--log-level", "info", *self.extra_args],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -152,3 +153,31 @@ class ServerTestCase(unittest.TestCase):
 
     def tearDown(self):
         self.assertTrue(self.server.alive(), "the server died during the test:\n" + self.server.read_log()[-3000:])
+
+
+def raw_signed(server, service, target, body_bytes, headers=None, method="POST", path="/", region=REGION,
+               timeout=30):
+    """Sends one SigV4-signed request over plain http.client, bypassing botocore's serializers.
+
+    `target` is the X-Amz-Target value (None to send none); `headers` are added before signing and
+    may override the default Content-Type. Returns (status, headers_dict_lowercase, body_bytes).
+    """
+    import http.client
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    hdrs = {"Content-Type": "application/x-amz-json-1.1"}
+    if target is not None:
+        hdrs["X-Amz-Target"] = target
+    hdrs.update(headers or {})
+    request = AWSRequest(method=method, url=server.endpoint + path, data=body_bytes, headers=hdrs)
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), service, region).add_auth(request)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body_bytes, headers=dict(request.headers.items()))
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()

@@ -1,0 +1,36 @@
+"""The seed workflow script (scripts/seed-workflow) runs green against a fresh server: every step
+Gantry implements works, and every step it does not implement yet is refused with UnsupportedOperation."""
+import os
+import subprocess
+import sys
+import unittest
+
+from harness import ACCESS_KEY, REPO, SECRET_KEY, ServerTestCase
+
+
+class SeedWorkflowTest(ServerTestCase):
+    def test_seed_workflow_script(self):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY)
+        p = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "seed-workflow"),
+                            "--endpoint", self.server.endpoint], env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("ok           ECS: create cluster fargatecluster", p.stdout)
+        self.assertIn("ok           ECS: register task definition my-batch-job", p.stdout)
+        self.assertNotIn("FAILED", p.stdout)
+        ecs = self.server.client("ecs")
+        td = ecs.describe_task_definition(taskDefinition="my-batch-job")["taskDefinition"]
+        self.assertEqual((td["cpu"], td["memory"]), ("256", "512"))
+
+    def test_seed_workflow_is_rerunnable(self):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY)
+        for _ in range(2):
+            p = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "seed-workflow"),
+                                "--endpoint", self.server.endpoint], env=env, capture_output=True, text=True,
+                               timeout=120)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        revisions = self.server.client("ecs").list_task_definitions(familyPrefix="my-batch-job")["taskDefinitionArns"]
+        self.assertEqual(len(revisions), 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
