@@ -70,7 +70,9 @@ struct Walker {
       auto& obj = v.as_object();
       const auto& members = s->at("members").as_object();
       for (auto it = obj.begin(); it != obj.end();) {
-        if (!members.contains(it->key())) {
+        // Unknown members are ignored and a JSON null reads as "absent", as AWS's parsers do:
+        // handlers only ever see members of the model with values of the model's type.
+        if (!members.contains(it->key()) || it->value().is_null()) {
           it = obj.erase(it);
         } else {
           ++it;
@@ -86,7 +88,6 @@ struct Walker {
         }
       }
       for (auto& [key, member_value] : obj) {
-        if (member_value.is_null()) continue;  // JSON null reads as "absent", as AWS's parsers do
         const auto& member = members.at(key).as_object();
         std::string child = path.empty() ? std::string(key) : path + "." + std::string(key);
         if (!walk(member.at("shape").as_string(), member_value, child)) return false;
@@ -99,7 +100,7 @@ struct Walker {
       length_limits(*s, static_cast<int64_t>(arr.size()), path, v, "length");
       const auto& item_shape = s->at("member").as_object().at("shape").as_string();
       for (size_t i = 0; i < arr.size(); ++i) {
-        if (arr[i].is_null()) continue;
+        if (arr[i].is_null()) return type_mismatch(fmt::format("{}.{}.member", path, i + 1), "a value", arr[i]);
         if (!walk(item_shape, arr[i], fmt::format("{}.{}.member", path, i + 1))) return false;
       }
       return true;
@@ -109,8 +110,14 @@ struct Walker {
       auto& obj = v.as_object();
       length_limits(*s, static_cast<int64_t>(obj.size()), path, v, "length");
       const auto& value_shape = s->at("value").as_string();
+      for (auto it = obj.begin(); it != obj.end();) {
+        if (it->value().is_null()) {
+          it = obj.erase(it);
+          continue;
+        }
+        ++it;
+      }
       for (auto& [key, item] : obj) {
-        if (item.is_null()) continue;
         if (!walk(value_shape, item, fmt::format("{}.{}", path, std::string_view(key)))) return false;
       }
       return true;
