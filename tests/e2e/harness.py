@@ -13,10 +13,14 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("GANTRY_BIN") or os.path.join(REPO, "build", "src", "gantry")
@@ -133,6 +137,31 @@ class GantryServer:
         if check and p.returncode != 0:
             raise AssertionError(f"aws {' '.join(args)} failed ({p.returncode}): {p.stderr}")
         return p
+
+
+# Target prefixes and JSON versions of the json-protocol services, for signed_request().
+_JSON_TARGETS = {"ecs": ("AmazonEC2ContainerServiceV20141113", "1.1")}
+
+
+def signed_request(server, service, target, body_bytes, headers=None, region=REGION):
+    """POSTs `body_bytes` as a SigV4-signed json-protocol call of `target` (e.g. "RegisterTaskDefinition" or a
+    full "Prefix.Operation") and returns (status, headers, body bytes), error statuses included.
+
+    For what boto3 would refuse to send: wrong JSON types, missing required members, malformed JSON."""
+    prefix, version = _JSON_TARGETS.get(service, ("", "1.1"))
+    full_target = target if "." in target or not prefix else f"{prefix}.{target}"
+    hdrs = {"Content-Type": f"application/x-amz-json-{version}", "X-Amz-Target": full_target}
+    hdrs.update(headers or {})
+    req = AWSRequest(method="POST", url=server.endpoint + "/", data=body_bytes, headers=hdrs)
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), service, region).add_auth(req)
+    prepared = req.prepare()
+    http_req = urllib.request.Request(prepared.url, data=body_bytes, method="POST", headers=dict(prepared.headers.items()))
+    try:
+        with urllib.request.urlopen(http_req, timeout=30) as r:
+            return r.status, dict(r.headers.items()), r.read()
+    except urllib.error.HTTPError as e:
+        with e:
+            return e.code, dict(e.headers.items()), e.read()
 
 
 class ServerTestCase(unittest.TestCase):

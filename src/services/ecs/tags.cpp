@@ -22,7 +22,7 @@ Status check_resource(EcsTables& t, const Ctx& ctx, const std::string& arn_text)
   std::string_view res = arn->resource;
   if (res.starts_with("cluster/")) {
     auto c = t.find_cluster(ctx.scope, res.substr(8));
-    if (!c) return make_error(ErrorKind::kEcsClusterNotFound, "Cluster not found.");
+    if (!c || c->status != "ACTIVE") return make_error(ErrorKind::kEcsClusterNotFound, "Cluster not found.");
     return {};
   }
   if (res.starts_with("task-definition/")) {

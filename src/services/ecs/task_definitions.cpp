@@ -115,6 +115,37 @@ void normalize_container(json::object& c, bool awsvpc) {
     if (awsvpc && !m.contains("hostPort") && m.contains("containerPort")) m["hostPort"] = m["containerPort"];
     if (!m.contains("protocol")) m["protocol"] = "tcp";
   }
+  // ECS stores the documented health-check defaults, so describe shows the values the check runs
+  // with (tools that diff definitions, such as Terraform, rely on seeing them).
+  if (auto* hc = c.if_contains("healthCheck"); hc && hc->is_object()) {
+    auto& h = hc->as_object();
+    if (!h.contains("interval")) h["interval"] = 30;
+    if (!h.contains("timeout")) h["timeout"] = 5;
+    if (!h.contains("retries")) h["retries"] = 3;
+  }
+}
+
+// The ranges ECS documents for HealthCheck (the model carries them only as prose, so the front end
+// cannot check them).
+Status check_health_check(const std::string& container, const json::object& hc) {
+  struct Range {
+    const char* field;
+    int64_t min;
+    int64_t max;
+    const char* unit;
+  };
+  constexpr Range kRanges[] = {{"interval", 5, 300, " seconds"},
+                               {"timeout", 2, 60, " seconds"},
+                               {"retries", 1, 10, ""},
+                               {"startPeriod", 0, 300, " seconds"}};
+  for (const auto& r : kRanges) {
+    auto v = get_int(hc, r.field);
+    if (v && (*v < r.min || *v > r.max))
+      return client(fmt::format("Invalid '{}' setting for the health check of container '{}': {}. Specify a value "
+                                "between {} and {}{}.",
+                                r.field, container, *v, r.min, r.max, r.unit));
+  }
+  return {};
 }
 
 Status check_containers(json::array& containers, const Sizes& sizes, bool fargate, bool awsvpc,
@@ -179,6 +210,8 @@ Status check_containers(json::array& containers, const Sizes& sizes, bool fargat
       return client("Fargate requires task definition to have execution role ARN to support secrets.");
     if (fargate && c.contains("links"))
       return client(fmt::format("Container '{}': links are not supported with the awsvpc network mode.", name));
+    if (auto* hc = c.if_contains("healthCheck"); hc && hc->is_object())
+      GANTRY_RETURN_IF_ERROR(check_health_check(name, hc->as_object()));
   }
   for (auto& cv : containers) {
     auto& c = cv.as_object();
