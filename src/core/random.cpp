@@ -1,6 +1,10 @@
 #include "core/random.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include <cstdio>
 #include <stdexcept>
@@ -40,8 +44,20 @@ std::string Random::uuid4() {
 }
 
 void SystemRandom::fill(uint8_t* out, size_t n) {
-  // RAND_bytes only fails when the OS entropy source is unusable; nothing sensible can go on then.
-  if (RAND_bytes(out, static_cast<int>(n)) != 1) throw std::runtime_error("RAND_bytes failed");
+  std::lock_guard lock(mu_);
+  while (n > 0) {
+    if (used_ == sizeof buffer_) {
+      // RAND_bytes only fails when the OS entropy source is unusable; nothing sensible can go on then.
+      if (RAND_bytes(buffer_, static_cast<int>(sizeof buffer_)) != 1) throw std::runtime_error("RAND_bytes failed");
+      used_ = 0;
+    }
+    size_t take = std::min(n, sizeof buffer_ - used_);
+    std::memcpy(out, buffer_ + used_, take);
+    OPENSSL_cleanse(buffer_ + used_, take);  // handed-out bytes do not linger in the buffer
+    used_ += take;
+    out += take;
+    n -= take;
+  }
 }
 
 void SeededRandom::fill(uint8_t* out, size_t n) {

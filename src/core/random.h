@@ -20,9 +20,15 @@ class Random {
   std::string uuid4();               // 8-4-4-4-12 lowercase, version 4
 };
 
+// Draws from OpenSSL's CSPRNG in 4 KiB batches: a request id then costs a copy, not a RAND_bytes call.
 class SystemRandom final : public Random {
  public:
   void fill(uint8_t* out, size_t n) override;
+
+ private:
+  std::mutex mu_;
+  uint8_t buffer_[4096];
+  size_t used_ = sizeof buffer_;
 };
 
 class SeededRandom final : public Random {

@@ -223,11 +223,12 @@ Out list_clusters(EcsStore& store, Ctx& ctx, json::object& in) {
     if (!after) return make_error(ErrorKind::kEcsInvalidParameter, "Invalid nextToken: it was not returned by ListClusters.");
   }
   return store.read([&](EcsTables& t) -> Out {
-    auto page = t.list_clusters(ctx.scope, after, limit + 1);
+    auto page = t.list_cluster_arns(ctx.scope, after, limit + 1);
     json::object out;
     json::array arns;
-    for (size_t i = 0; i < page.size() && i < static_cast<size_t>(limit); ++i) arns.push_back(json::string(page[i].arn));
-    if (page.size() > static_cast<size_t>(limit)) out["nextToken"] = encode_page_token("ecs.ListClusters", page[static_cast<size_t>(limit) - 1].arn);
+    for (size_t i = 0; i < page.size() && i < static_cast<size_t>(limit); ++i) arns.push_back(json::string(page[i]));
+    if (page.size() > static_cast<size_t>(limit))
+      out["nextToken"] = encode_page_token("ecs.ListClusters", page[static_cast<size_t>(limit) - 1]);
     out["clusterArns"] = std::move(arns);
     return out;
   });

@@ -72,8 +72,9 @@ class EcsTables {
 
   virtual std::optional<Cluster> find_cluster(const Scope& scope, std::string_view name) = 0;
   virtual void put_cluster(const Cluster& cluster) = 0;
-  // ACTIVE clusters ordered by ARN, after `after_arn` (exclusive) when given.
-  virtual std::vector<Cluster> list_clusters(const Scope& scope, std::optional<std::string> after_arn, int limit) = 0;
+  // ARNs of ACTIVE clusters in ARN order, after `after_arn` (exclusive) when given.
+  virtual std::vector<std::string> list_cluster_arns(const Scope& scope, std::optional<std::string> after_arn,
+                                                     int limit) = 0;
 
   virtual std::optional<TaskDefinition> find_task_definition(const Scope& scope, std::string_view family,
                                                               int64_t revision) = 0;

@@ -88,14 +88,14 @@ class SqliteTables final : public EcsTables {
         .run();
   }
 
-  std::vector<Cluster> list_clusters(const Scope& scope, std::optional<std::string> after_arn, int limit) override {
-    auto q = tx_.prepare(fmt::format(
-        "SELECT {} FROM ecs_clusters WHERE account = ?1 AND region = ?2 AND status = 'ACTIVE' AND arn > ?3 "
-        "ORDER BY arn LIMIT ?4",
-        kClusterColumns));
+  std::vector<std::string> list_cluster_arns(const Scope& scope, std::optional<std::string> after_arn,
+                                             int limit) override {
+    auto q = tx_.prepare(
+        "SELECT arn FROM ecs_clusters WHERE account = ?1 AND region = ?2 AND status = 'ACTIVE' AND arn > ?3 "
+        "ORDER BY arn LIMIT ?4");
     q.bind(1, scope.account).bind(2, scope.region).bind(3, after_arn.value_or("")).bind(4, static_cast<int64_t>(limit));
-    std::vector<Cluster> out;
-    while (q.step()) out.push_back(read_cluster(q));
+    std::vector<std::string> out;
+    while (q.step()) out.push_back(q.text(0));
     return out;
   }
 
@@ -270,6 +270,7 @@ CREATE TABLE ecs_task_definitions (
   body TEXT NOT NULL,
   UNIQUE (account, region, family, revision)
 );
+CREATE INDEX ecs_clusters_listing ON ecs_clusters (account, region, status, arn);
 CREATE INDEX ecs_task_definitions_status ON ecs_task_definitions (account, region, status, family, revision);
 CREATE TABLE ecs_families (
   account TEXT NOT NULL,
