@@ -1,10 +1,12 @@
 #include "http/server.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -25,6 +27,25 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// The edge's own answers carry texts of Beast's error messages; escaped so the body stays JSON
+// whatever they say (the HTTP layer does not link a JSON library).
+std::string json_escape(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (char c : in) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20 || u >= 0x7f) {
+      out += fmt::format("\\u{:04x}", u);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const ServerOptions& options, const Handler& handler)
@@ -36,6 +57,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void do_read() {
+    head_request_ = false;  // until this request's method is known: an error answer has its body
     parser_.emplace();
     parser_->body_limit(options_.body_limit);
     parser_->header_limit(64 * 1024);
@@ -43,28 +65,33 @@ class Session : public std::enable_shared_from_this<Session> {
     bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
 
+  // An answer the edge gives itself, in the JSON error shape, with a request id like every answer.
+  Response edge_error(int status, std::string_view type, std::string message) const {
+    Response r;
+    r.status = status;
+    r.set_header("Content-Type", "application/json");
+    if (options_.new_request_id) r.set_header("x-amzn-RequestId", options_.new_request_id());
+    r.body = std::string(R"({"__type":")") + std::string(type) + R"(","message":")" + json_escape(message) + "\"}";
+    return r;
+  }
+
   void on_read(beast::error_code ec, size_t) {
     if (ec == bhttp::error::body_limit) {
-      Response r;
-      r.status = 413;
-      r.set_header("Content-Type", "application/json");
+      Response r = edge_error(413, "RequestEntityTooLargeException", "");
       r.body = options_.too_large_body;
-      write(std::move(r), /*keep_alive=*/false);
+      write(std::move(r), /*keep_alive=*/false, /*linger=*/true);
       return;
     }
     if (ec) {
-      // end_of_stream, timeouts, malformed HTTP: nothing sensible to answer on this connection.
-      if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout && ec != asio::error::eof &&
-          ec != asio::error::connection_reset) {
-        Response r;
-        r.status = 400;
-        r.set_header("Content-Type", "application/json");
-        r.body = R"({"__type":"BadRequest","message":"Malformed HTTP request: )" + ec.message() + "\"}";
-        write(std::move(r), false);
+      // end_of_stream, timeouts, a reset: the client is gone or silent, nothing to answer.
+      if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+          ec == asio::error::connection_reset) {
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
         return;
       }
-      beast::error_code ignored;
-      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      // Malformed HTTP: say so; the rest of what the client sends is not a request we can find.
+      write(edge_error(400, "BadRequest", "Malformed HTTP request: " + ec.message()), false, /*linger=*/true);
       return;
     }
     auto& msg = parser_->get();
@@ -78,6 +105,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto ep = stream_.socket().remote_endpoint(ep_ec);
     if (!ep_ec) req.remote_address = ep.address().to_string();
     bool keep_alive = msg.keep_alive();
+    head_request_ = msg.method() == bhttp::verb::head;
     Response res;
     try {
       res = handler_(req);
@@ -89,7 +117,7 @@ class Session : public std::enable_shared_from_this<Session> {
     write(std::move(res), keep_alive);
   }
 
-  void write(Response res, bool keep_alive) {
+  void write(Response res, bool keep_alive, bool linger = false) {
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->version(11);
     out->result(static_cast<unsigned>(res.status));
@@ -98,8 +126,16 @@ class Session : public std::enable_shared_from_this<Session> {
     out->body() = std::move(res.body);
     out->keep_alive(keep_alive);
     out->prepare_payload();
+    if (head_request_) {
+      // A response to HEAD has the headers of the GET answer and no body: a body here would be read
+      // as the start of the next response on a keep-alive connection.
+      size_t length = out->body().size();
+      out->body().clear();
+      out->content_length(length);
+    }
     bhttp::async_write(stream_, *out,
-                       [self = shared_from_this(), out, keep_alive](beast::error_code ec, size_t) {
+                       [self = shared_from_this(), out, keep_alive, linger](beast::error_code ec, size_t) {
+                         if (!ec && linger) return self->linger();
                          if (ec || !keep_alive) {
                            beast::error_code ignored;
                            self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -109,9 +145,39 @@ class Session : public std::enable_shared_from_this<Session> {
                        });
   }
 
+  // After answering a request whose body was not read (413, malformed HTTP), closing at once would
+  // make the kernel reset the connection while the client is still sending, and most clients then
+  // report the reset instead of our answer. So: send FIN, read and discard what still arrives
+  // (bounded in bytes and time), then close.
+  void linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    linger_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(options_.linger_seconds);
+    drain_ = std::make_unique<std::array<char, 64 * 1024>>();
+    drain_more();
+  }
+
+  void drain_more() {
+    stream_.expires_at(linger_deadline_);
+    stream_.async_read_some(asio::buffer(*drain_), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      self->drained_ += n;
+      if (ec || self->drained_ > self->options_.linger_bytes) {
+        beast::error_code ignored;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        self->stream_.socket().close(ignored);
+        return;
+      }
+      self->drain_more();
+    });
+  }
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bool head_request_ = false;
+  std::chrono::steady_clock::time_point linger_deadline_;
+  std::unique_ptr<std::array<char, 64 * 1024>> drain_;  // only while lingering
+  size_t drained_ = 0;
   const ServerOptions& options_;
   const Handler& handler_;
 };

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,13 @@ struct ServerOptions {
   int read_timeout_seconds = 60;
   // Answered with 413 and a JSON error when a body exceeds body_limit.
   std::string too_large_body = R"({"__type":"RequestEntityTooLargeException","message":"Request body is too large"})";
+  // Makes the x-amzn-RequestId of answers the edge gives itself (413, malformed HTTP), so every
+  // error a client sees carries one. Unset: those answers go without.
+  std::function<std::string()> new_request_id;
+  // After such an answer the rest of the request is read and discarded (at most this many bytes,
+  // for at most this long) before the connection closes; see Session::linger.
+  size_t linger_bytes = 64 * 1024 * 1024;
+  int linger_seconds = 5;
 };
 
 class Server {

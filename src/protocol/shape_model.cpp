@@ -26,7 +26,12 @@ const char* kind_name(const json::value& v) {
 
 std::string brief(const json::value& v) {
   std::string s = json::serialize(v);
-  if (s.size() > 64) s = s.substr(0, 61) + "...";
+  if (s.size() > 64) {
+    // Cut on a character boundary: the text goes into a JSON error body, which must stay UTF-8.
+    size_t cut = 61;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    s = s.substr(0, cut) + "...";
+  }
   return s;
 }
 

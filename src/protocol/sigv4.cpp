@@ -19,6 +19,17 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// The scope's date is yyyymmdd. AWS rejects a scope whose date is not a date before it looks at the
+// signature, so a malformed one is an incomplete signature rather than a routing detail.
+bool valid_scope_date(std::string_view d) {
+  if (d.size() != 8) return false;
+  for (char c : d)
+    if (c < '0' || c > '9') return false;
+  int month = (d[4] - '0') * 10 + (d[5] - '0');
+  int day = (d[6] - '0') * 10 + (d[7] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
 // Parses "AKID/20240101/us-east-1/ecs/aws4_request".
 Result<CredentialScope> parse_credential(std::string_view credential) {
   std::string_view parts[5];
@@ -33,7 +44,8 @@ Result<CredentialScope> parse_credential(std::string_view credential) {
     rest.remove_prefix(slash + 1);
   }
   parts[4] = rest;
-  if (parts[0].empty() || parts[1].size() != 8 || parts[2].empty() || parts[3].empty() || parts[4] != "aws4_request")
+  if (parts[0].empty() || !valid_scope_date(parts[1]) || parts[2].empty() || parts[3].empty() ||
+      parts[4] != "aws4_request")
     return make_error(ErrorKind::kIncompleteSignature,
                       fmt::format("Credential should be scoped to a valid region, service and aws4_request "
                                   "(got '{}')", credential.substr(0, 128)));

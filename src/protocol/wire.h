@@ -27,5 +27,7 @@ http::Response json_response(const boost::json::value& body, std::string_view js
 Result<boost::json::object> parse_json_body(std::string_view body);
 
 std::string xml_escape(std::string_view in);
+// `in` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD.
+std::string valid_utf8(std::string_view in);
 
 }  // namespace gantry::protocol

@@ -66,12 +66,13 @@ Status run(const Config& config) {
   options.address = listen.first;
   options.port = listen.second;
   options.threads = config.threads;
+  options.new_request_id = [&random] { return random.uuid4(); };
   bool enable_reset = config.enable_reset;
   auto* database = db.get();
   http::Server server(options, [&](http::Request& req) -> http::Response {
     auto path = req.path();
     if (path.starts_with("/_gantry/")) {
-      if (path == "/_gantry/health" && req.method == "GET") {
+      if (path == "/_gantry/health" && (req.method == "GET" || req.method == "HEAD")) {
         double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         return json_reply(200, {{"status", "ok"}, {"version", GANTRY_VERSION}, {"uptime_seconds", uptime}});
       }

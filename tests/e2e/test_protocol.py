@@ -3,6 +3,7 @@ the /_gantry endpoints and graceful shutdown. Raw requests go through harness.ra
 server sees exactly the bytes a test means to send; boto3 checks that real clients parse our errors."""
 import http.client
 import json
+import re
 import signal
 import threading
 import time
@@ -261,6 +262,59 @@ class JsonProtocolTest(ServerTestCase):
                 self.assertEqual(resp.read(), b"")
         finally:
             conn.close()
+
+
+    def test_error_after_head_on_same_connection_has_body(self):
+        # The edge's own 400 after a HEAD on a keep-alive connection must carry its body again.
+        import socket
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        try:
+            s.sendall(b"HEAD /_gantry/health HTTP/1.1\r\nHost: x\r\n\r\n"
+                      b"GET / HTTP/1.1\r\nHost: x\r\nBad\x01Header: y\r\n\r\n")
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            s.close()
+        head, rest = data.split(b"\r\n\r\n", 1)
+        self.assertTrue(head.startswith(b"HTTP/1.1 200"), data)
+        self.assertTrue(rest.startswith(b"HTTP/1.1 400"), data)
+        headers, body = rest.split(b"\r\n\r\n", 1)
+        length = int(re.search(rb"Content-Length: (\d+)", headers).group(1))
+        self.assertEqual(len(body), length, data)
+        self.assertEqual(json.loads(body)["__type"], "BadRequest")
+        self.assertIn(b"x-amzn-RequestId", headers)
+
+    def test_invalid_utf8_quoted_in_errors(self):
+        # Error messages quote the client's bytes; the bodies must stay valid UTF-8 JSON/XML.
+        import socket
+        for target, service in ((b"\xff\xfe.Op", b"ecs"), (ECS_PREFIX.encode() + b".\xc3\x28Op", b"ecs")):
+            req = (b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: " + target +
+                   b"\r\nX-Amz-Date: 20260101T000000Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AK/20260101/"
+                   b"us-east-1/" + service + b"/aws4_request, SignedHeaders=host, Signature=00\r\n"
+                   b"Content-Length: 2\r\nConnection: close\r\n\r\n{}")
+            s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+            data = b""
+            try:
+                s.sendall(req)
+                while chunk := s.recv(65536):
+                    data += chunk
+            finally:
+                s.close()
+            body = data.split(b"\r\n\r\n", 1)[1]
+            doc = json.loads(body.decode("utf-8"))
+            self.assertEqual(doc["__type"], "UnknownOperationException", doc)
+        status, _, body = raw_signed(self.server, "ecs", f"{ECS_PREFIX}.ListClusters",
+                                     b'{"nextToken": ["' + "\u00e9".encode() * 100 + b'"]}')
+        self.assertEqual(status, 400)
+        self.assertEqual(json.loads(body.decode("utf-8"))["__type"], "SerializationException")
+        status, _, body = raw_signed(self.server, "iam", None, b"Action=\xff\xfe\x01Bad&Version=2010-05-08",
+                                     headers={"Content-Type": FORM})
+        self.assertEqual(status, 400)
+        self.assertEqual(xml_code(body), "InvalidAction")
 
 
 class QueryAndRestProtocolTest(ServerTestCase):
