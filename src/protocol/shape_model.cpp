@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace gantry::protocol {
 
 namespace json = boost::json;
@@ -148,7 +150,8 @@ struct Walker {
     if (type == "integer" || type == "long") {
       if (v.is_double()) {
         double d = v.as_double();
-        if (d != static_cast<double>(static_cast<int64_t>(d))) return type_mismatch(path, "an integer", v);
+        // Range first: converting an out-of-range double to an integer is undefined behaviour.
+        if (!(d >= -9.2e18 && d <= 9.2e18) || d != std::trunc(d)) return type_mismatch(path, "an integer", v);
         v = static_cast<int64_t>(d);
       }
       if (!v.is_int64() && !v.is_uint64()) return type_mismatch(path, "an integer", v);
