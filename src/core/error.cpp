@@ -27,6 +27,17 @@ WireError wire_error(ErrorKind kind, std::string_view validation_type) {
     case ErrorKind::kEcsResourceInUse: return {"ResourceInUseException", 400, true};
     case ErrorKind::kEcsLimitExceeded: return {"LimitExceededException", 400, true};
     case ErrorKind::kEcsUpdateInProgress: return {"UpdateInProgressException", 400, true};
+    case ErrorKind::kImageDigestInvalid: return {"DIGEST_INVALID", 400, true};
+    case ErrorKind::kImageBlobUnknown: return {"BLOB_UNKNOWN", 404, true};
+    case ErrorKind::kImageUploadUnknown: return {"BLOB_UPLOAD_UNKNOWN", 404, true};
+    // The distribution spec answers an out-of-order chunk with 416 and the upload's Range.
+    case ErrorKind::kImageUploadOffset: return {"BLOB_UPLOAD_INVALID", 416, true};
+    case ErrorKind::kImageUploadInvalid: return {"BLOB_UPLOAD_INVALID", 400, true};
+    // Not in the OCI list; distribution (docker/registry) uses RANGE_INVALID with 416.
+    case ErrorKind::kImageRangeInvalid: return {"RANGE_INVALID", 416, true};
+    case ErrorKind::kImageSizeInvalid: return {"SIZE_INVALID", 400, true};
+    // A layer is never unpacked on a registry request; ECR names a bad layer InvalidLayerException.
+    case ErrorKind::kImageLayerInvalid: return {"InvalidLayerException", 400, true};
   }
   return {"InternalFailure", 500, false};
 }

@@ -36,6 +36,16 @@ enum class ErrorKind {
   kEcsResourceInUse,
   kEcsLimitExceeded,
   kEcsUpdateInProgress,
+  // Images: the blob store and layer unpacking. The wire shapes are the OCI distribution error codes;
+  // the ECR JSON API maps these kinds to its own exception names itself.
+  kImageDigestInvalid,   // malformed digest, or content that does not hash to the named digest
+  kImageBlobUnknown,     // no blob with that digest
+  kImageUploadUnknown,   // no upload session with that id (never begun, committed or cancelled)
+  kImageUploadOffset,    // a chunk that does not start at the upload's current size
+  kImageUploadInvalid,   // an upload that cannot be completed as asked
+  kImageRangeInvalid,    // a read range outside the blob
+  kImageSizeInvalid,     // content larger than allowed, or of a size other than the one declared
+  kImageLayerInvalid,    // a layer tarball rejected on unpack (escaping paths, devices, caps, corrupt)
 };
 
 struct Error {

@@ -112,8 +112,11 @@ TEST_P(Golden, Case) {
     std::string where = GetParam() + " step " + std::to_string(step_no);
     EXPECT_EQ(res.status, want.at("status").to_number<int>()) << where << "\n" << res.body;
     EXPECT_FALSE(header_of(res, "x-amzn-RequestId").empty()) << where;
-    if (auto* hs = want.if_contains("headers"))
-      for (const auto& [k, v] : hs->as_object()) EXPECT_EQ(header_of(res, k), v.as_string()) << where << " header " << k;
+    if (auto* hs = want.if_contains("headers")) {
+      for (const auto& [k, v] : hs->as_object()) {
+        EXPECT_EQ(header_of(res, k), v.as_string()) << where << " header " << k;
+      }
+    }
     if (auto* j = want.if_contains("json")) {
       boost::system::error_code ec;
       auto actual = json::parse(res.body, ec);
@@ -121,10 +124,12 @@ TEST_P(Golden, Case) {
       std::string why;
       EXPECT_TRUE(json_subset(*j, actual, "$", why)) << where << ": " << why;
     }
-    if (auto* c = want.if_contains("contains"))
-      for (const auto& piece : c->as_array())
+    if (auto* c = want.if_contains("contains")) {
+      for (const auto& piece : c->as_array()) {
         EXPECT_NE(res.body.find(std::string(piece.as_string())), std::string::npos)
             << where << ": body lacks " << piece.as_string() << "\n" << res.body;
+      }
+    }
   }
 }
 
