@@ -180,6 +180,17 @@ class ServerTestCase(unittest.TestCase):
     def setUp(self):
         self.server.reset()
 
+    def assertAwsError(self, code, fn, *args, status=400, **kwargs):
+        """Calls fn and checks it fails with the AWS error `code` and HTTP `status`; returns the message."""
+        from botocore.exceptions import ClientError
+        with self.assertRaises(ClientError) as cm:
+            fn(*args, **kwargs)
+        err = cm.exception.response["Error"]
+        self.assertEqual(err["Code"], code, err.get("Message"))
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], status)
+        self.assertTrue(err.get("Message"), "an AWS error carries a message")
+        return err["Message"]
+
     def tearDown(self):
         self.assertTrue(self.server.alive(), "the server died during the test:\n" + self.server.read_log()[-3000:])
 

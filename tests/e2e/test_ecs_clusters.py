@@ -3,7 +3,6 @@ UpdateCluster, UpdateClusterSettings, PutClusterCapacityProviders and tags on cl
 import json
 import unittest
 
-from botocore.exceptions import ClientError
 
 from harness import ACCOUNT, REGION, ServerTestCase, signed_request
 
@@ -16,16 +15,6 @@ class EcsClusterTestCase(ServerTestCase):
     def setUp(self):
         super().setUp()
         self.ecs = self.server.client("ecs")
-
-    def assertAwsError(self, code, fn, *args, **kwargs):
-        """Calls fn and checks it fails with the AWS error `code`; returns the error message."""
-        with self.assertRaises(ClientError) as cm:
-            fn(*args, **kwargs)
-        err = cm.exception.response["Error"]
-        self.assertEqual(err["Code"], code, err.get("Message"))
-        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
-        self.assertTrue(err.get("Message"), "an AWS error carries a message")
-        return err["Message"]
 
     def settings_of(self, cluster):
         return {s["name"]: s["value"] for s in cluster.get("settings", [])}

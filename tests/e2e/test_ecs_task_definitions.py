@@ -67,15 +67,6 @@ class TaskDefinitionTestCase(ServerTestCase):
         return self.register(family=family, containerDefinitions=[{"name": "c", "image": "busybox", "memory": 64}],
                              **extra)
 
-    def assertAwsError(self, code, fn, *args, **kwargs):
-        with self.assertRaises(ClientError) as cm:
-            fn(*args, **kwargs)
-        err = cm.exception.response["Error"]
-        self.assertEqual(err["Code"], code, err.get("Message"))
-        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
-        self.assertTrue(err.get("Message"))
-        return err["Message"]
-
     def assertRegisterFails(self, body, code="ClientException", *message_words):
         msg = self.assertAwsError(code, self.ecs.register_task_definition, **body)
         for w in message_words:

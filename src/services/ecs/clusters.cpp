@@ -11,13 +11,6 @@ namespace gantry::ecs {
 
 namespace {
 
-bool valid_name(std::string_view s) {
-  if (s.empty() || s.size() > 255) return false;
-  for (char c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
-  return true;
-}
-
 Error cluster_not_found() { return make_error(ErrorKind::kEcsClusterNotFound, "Cluster not found."); }
 
 Result<json::array> parse_settings(const json::array* settings) {
@@ -143,7 +136,7 @@ json::object encode_cluster(EcsTables& t, const Cluster& c, bool with_settings, 
 
 Out create_cluster(EcsStore& store, Ctx& ctx, json::object& in) {
   std::string name = get_string(in, "clusterName").value_or("default");
-  if (!valid_name(name))
+  if (!valid_ecs_name(name))
     return make_error(ErrorKind::kEcsInvalidParameter,
                       "Cluster name may contain up to 255 letters (uppercase and lowercase), numbers, underscores, "
                       "and hyphens.");
@@ -217,20 +210,11 @@ Out describe_clusters(EcsStore& store, Ctx& ctx, json::object& in) {
 
 Out list_clusters(EcsStore& store, Ctx& ctx, json::object& in) {
   GANTRY_ASSIGN_OR_RETURN(int limit, page_size(in));
-  std::optional<std::string> after;
-  if (auto token = get_string(in, "nextToken")) {
-    after = decode_page_token("ecs.ListClusters", *token);
-    if (!after) return make_error(ErrorKind::kEcsInvalidParameter, "Invalid nextToken: it was not returned by ListClusters.");
-  }
+  GANTRY_ASSIGN_OR_RETURN(auto after, page_start(in, "ecs.ListClusters"));
   return store.read([&](EcsTables& t) -> Out {
-    auto page = t.list_cluster_arns(ctx.scope, after, limit + 1);
-    json::object out;
-    json::array arns;
-    for (size_t i = 0; i < page.size() && i < static_cast<size_t>(limit); ++i) arns.push_back(json::string(page[i]));
-    if (page.size() > static_cast<size_t>(limit))
-      out["nextToken"] = encode_page_token("ecs.ListClusters", page[static_cast<size_t>(limit) - 1]);
-    out["clusterArns"] = std::move(arns);
-    return out;
+    auto arn = [](const std::string& a) { return a; };
+    return make_page(t.list_cluster_arns(ctx.scope, after, limit + 1), limit, "clusterArns", "ecs.ListClusters", arn,
+                     arn);
   });
 }
 

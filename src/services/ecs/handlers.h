@@ -9,6 +9,7 @@
 
 #include "api/context.h"
 #include "core/error.h"
+#include "core/pagination.h"
 #include "services/ecs/model.h"
 
 namespace gantry::ecs {
@@ -56,5 +57,28 @@ json::object encode_cluster(EcsTables& t, const Cluster& c, bool with_settings, 
 
 // maxResults in [1, 100] (default 100).
 Result<int> page_size(const json::object& in);
+
+// The sort key a listing resumes after: none without nextToken, an InvalidParameterException for a
+// token that `listing` did not hand out.
+Result<std::optional<std::string>> page_start(const json::object& in, std::string_view listing);
+
+// One page of a listing whose rows were fetched with limit + 1 (the extra row only tells that more
+// follow): the first `limit` rows as JSON under `items_key`, and a nextToken holding the sort key of
+// the last row returned when more follow.
+template <class Row, class ToJson, class SortKey>
+json::object make_page(const std::vector<Row>& rows, int limit, std::string_view items_key, std::string_view listing,
+                       ToJson to_json, SortKey sort_key) {
+  size_t n = std::min(rows.size(), static_cast<size_t>(limit));
+  json::array items;
+  items.reserve(n);
+  for (size_t i = 0; i < n; ++i) items.emplace_back(to_json(rows[i]));
+  json::object out;
+  if (rows.size() > n && n > 0) out["nextToken"] = encode_page_token(listing, sort_key(rows[n - 1]));
+  out[items_key] = std::move(items);
+  return out;
+}
+
+// Family and container names: 1-255 letters, digits, hyphens and underscores (cluster names too).
+bool valid_ecs_name(std::string_view s);
 
 }  // namespace gantry::ecs

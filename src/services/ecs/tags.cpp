@@ -70,6 +70,23 @@ Result<int> page_size(const json::object& in) {
   return static_cast<int>(*n);
 }
 
+Result<std::optional<std::string>> page_start(const json::object& in, std::string_view listing) {
+  auto token = get_string(in, "nextToken");
+  if (!token) return std::optional<std::string>();
+  auto after = decode_page_token(listing, *token);
+  if (!after)
+    return make_error(ErrorKind::kEcsInvalidParameter,
+                      fmt::format("Invalid nextToken: it was not returned by {}.", listing.substr(listing.find('.') + 1)));
+  return after;
+}
+
+bool valid_ecs_name(std::string_view s) {
+  if (s.empty() || s.size() > 255) return false;
+  for (char c : s)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  return true;
+}
+
 Result<std::vector<Tag>> parse_tags(const json::array* tags) {
   std::vector<Tag> out;
   if (tags == nullptr) return out;

@@ -15,13 +15,6 @@ namespace {
 
 constexpr int kMinContainerMemoryMib = 6;
 
-bool valid_name(std::string_view s) {
-  if (s.empty() || s.size() > 255) return false;
-  for (char c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
-  return true;
-}
-
 Error client(std::string message) { return make_error(ErrorKind::kEcsClient, std::move(message)); }
 
 struct TaskDefinitionRef {
@@ -55,7 +48,7 @@ Result<TaskDefinitionRef> parse_ref(const Ctx& ctx, std::string_view text) {
     if (ec != std::errc() || p != rev.data() + rev.size() || n <= 0) return invalid();
     ref.revision = n;
   }
-  if (!valid_name(ref.family)) return invalid();
+  if (!valid_ecs_name(ref.family)) return invalid();
   return ref;
 }
 
@@ -158,7 +151,7 @@ Status check_containers(json::array& containers, const Sizes& sizes, bool fargat
     auto& c = cv.as_object();
     auto name = get_string(c, "name").value_or("");
     if (name.empty()) return client("Container.name should not be null or empty.");
-    if (!valid_name(name))
+    if (!valid_ecs_name(name))
       return client(fmt::format("Container name '{}' is invalid: up to 255 letters (uppercase and lowercase), "
                                 "numbers, hyphens, and underscores are allowed.",
                                 name.substr(0, 64)));
@@ -326,7 +319,7 @@ std::optional<TaskDefinitionStatus> parse_task_definition_status(std::string_vie
 
 Out register_task_definition(EcsStore& store, Ctx& ctx, json::object& in) {
   std::string family = get_string(in, "family").value_or("");
-  if (!valid_name(family))
+  if (!valid_ecs_name(family))
     return client("Family may contain up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores.");
   GANTRY_ASSIGN_OR_RETURN(auto tags, parse_tags(get_array(in, "tags")));
   GANTRY_ASSIGN_OR_RETURN(Sizes sizes, task_sizes(in));
@@ -382,24 +375,20 @@ Out list_task_definitions(EcsStore& store, Ctx& ctx, json::object& in) {
   f.family = get_string(in, "familyPrefix");
   f.status = parse_task_definition_status(get_string(in, "status").value_or("ACTIVE"));
   f.descending = get_string(in, "sort").value_or("ASC") == "DESC";
-  if (auto token = get_string(in, "nextToken")) {
-    auto key = decode_page_token("ecs.ListTaskDefinitions", *token);
-    auto colon = key ? key->rfind(':') : std::string::npos;
-    if (colon == std::string::npos)
+  GANTRY_ASSIGN_OR_RETURN(auto start, page_start(in, "ecs.ListTaskDefinitions"));
+  if (start) {
+    auto colon = start->rfind(':');
+    int64_t revision = 0;
+    if (colon != std::string::npos) std::from_chars(start->data() + colon + 1, start->data() + start->size(), revision);
+    if (colon == std::string::npos || revision <= 0)
       return make_error(ErrorKind::kEcsInvalidParameter, "Invalid nextToken: it was not returned by ListTaskDefinitions.");
-    f.after = std::make_pair(key->substr(0, colon), std::strtoll(key->c_str() + colon + 1, nullptr, 10));
+    f.after = std::make_pair(start->substr(0, colon), revision);
   }
   return store.read([&](EcsTables& t) -> Out {
-    auto page = t.list_task_definitions(ctx.scope, f);
-    json::object out;
-    json::array arns;
-    for (size_t i = 0; i < page.size() && i < static_cast<size_t>(limit); ++i) arns.push_back(json::string(page[i].arn));
-    if (page.size() > static_cast<size_t>(limit)) {
-      const auto& last = page[static_cast<size_t>(limit) - 1];
-      out["nextToken"] = encode_page_token("ecs.ListTaskDefinitions", fmt::format("{}:{}", last.family, last.revision));
-    }
-    out["taskDefinitionArns"] = std::move(arns);
-    return out;
+    return make_page(
+        t.list_task_definitions(ctx.scope, f), limit, "taskDefinitionArns", "ecs.ListTaskDefinitions",
+        [](const TaskDefinition& td) { return json::string(td.arn); },
+        [](const TaskDefinition& td) { return fmt::format("{}:{}", td.family, td.revision); });
   });
 }
 
@@ -410,22 +399,11 @@ Out list_task_definition_families(EcsStore& store, Ctx& ctx, json::object& in) {
   FamilyStatus status = status_text == "ACTIVE"     ? FamilyStatus::kActive
                         : status_text == "INACTIVE" ? FamilyStatus::kInactive
                                                     : FamilyStatus::kAll;
-  std::optional<std::string> after;
-  if (auto token = get_string(in, "nextToken")) {
-    after = decode_page_token("ecs.ListTaskDefinitionFamilies", *token);
-    if (!after)
-      return make_error(ErrorKind::kEcsInvalidParameter,
-                        "Invalid nextToken: it was not returned by ListTaskDefinitionFamilies.");
-  }
+  GANTRY_ASSIGN_OR_RETURN(auto after, page_start(in, "ecs.ListTaskDefinitionFamilies"));
   return store.read([&](EcsTables& t) -> Out {
-    auto page = t.list_families(ctx.scope, prefix, status, after, limit + 1);
-    json::object out;
-    json::array families;
-    for (size_t i = 0; i < page.size() && i < static_cast<size_t>(limit); ++i) families.push_back(json::string(page[i]));
-    if (page.size() > static_cast<size_t>(limit))
-      out["nextToken"] = encode_page_token("ecs.ListTaskDefinitionFamilies", page[static_cast<size_t>(limit) - 1]);
-    out["families"] = std::move(families);
-    return out;
+    auto family = [](const std::string& f) { return f; };
+    return make_page(t.list_families(ctx.scope, prefix, status, after, limit + 1), limit, "families",
+                     "ecs.ListTaskDefinitionFamilies", family, family);
   });
 }
 
