@@ -38,6 +38,30 @@ WireError wire_error(ErrorKind kind, std::string_view validation_type) {
     case ErrorKind::kImageSizeInvalid: return {"SIZE_INVALID", 400, true};
     // A layer is never unpacked on a registry request; ECR names a bad layer InvalidLayerException.
     case ErrorKind::kImageLayerInvalid: return {"InvalidLayerException", 400, true};
+    case ErrorKind::kEcrServer: return {"ServerException", 500, false};
+    case ErrorKind::kEcrInvalidParameter: return {"InvalidParameterException", 400, true};
+    case ErrorKind::kEcrInvalidTagParameter: return {"InvalidTagParameterException", 400, true};
+    case ErrorKind::kEcrTooManyTags: return {"TooManyTagsException", 400, true};
+    case ErrorKind::kEcrRepositoryNotFound: return {"RepositoryNotFoundException", 400, true};
+    case ErrorKind::kEcrRepositoryAlreadyExists: return {"RepositoryAlreadyExistsException", 400, true};
+    case ErrorKind::kEcrRepositoryNotEmpty: return {"RepositoryNotEmptyException", 400, true};
+    case ErrorKind::kEcrImageNotFound: return {"ImageNotFoundException", 400, true};
+    case ErrorKind::kEcrImageAlreadyExists: return {"ImageAlreadyExistsException", 400, true};
+    case ErrorKind::kEcrImageTagAlreadyExists: return {"ImageTagAlreadyExistsException", 400, true};
+    case ErrorKind::kEcrImageDigestDoesNotMatch: return {"ImageDigestDoesNotMatchException", 400, true};
+    case ErrorKind::kEcrLayersNotFound: return {"LayersNotFoundException", 400, true};
+    case ErrorKind::kEcrReferencedImagesNotFound: return {"ReferencedImagesNotFoundException", 400, true};
+    case ErrorKind::kEcrLimitExceeded: return {"LimitExceededException", 400, true};
+    case ErrorKind::kRegistryUnauthorized: return {"UNAUTHORIZED", 401, true};
+    case ErrorKind::kRegistryDenied: return {"DENIED", 403, true};
+    case ErrorKind::kRegistryNameInvalid: return {"NAME_INVALID", 400, true};
+    case ErrorKind::kRegistryNameUnknown: return {"NAME_UNKNOWN", 404, true};
+    case ErrorKind::kRegistryManifestInvalid: return {"MANIFEST_INVALID", 400, true};
+    case ErrorKind::kRegistryManifestUnknown: return {"MANIFEST_UNKNOWN", 404, true};
+    case ErrorKind::kRegistryManifestBlobUnknown: return {"MANIFEST_BLOB_UNKNOWN", 400, true};
+    case ErrorKind::kRegistryTagInvalid: return {"TAG_INVALID", 400, true};
+    case ErrorKind::kRegistryUnsupported: return {"UNSUPPORTED", 405, true};
+    case ErrorKind::kRegistryPaginationInvalid: return {"PAGINATION_NUMBER_INVALID", 400, true};
   }
   return {"InternalFailure", 500, false};
 }

@@ -46,6 +46,32 @@ enum class ErrorKind {
   kImageRangeInvalid,    // a read range outside the blob
   kImageSizeInvalid,     // content larger than allowed, or of a size other than the one declared
   kImageLayerInvalid,    // a layer tarball rejected on unpack (escaping paths, devices, caps, corrupt)
+  // ECR (json 1.1 API); the registry maps the ones it meets to OCI codes itself (registry/errors.cpp).
+  kEcrServer,
+  kEcrInvalidParameter,
+  kEcrInvalidTagParameter,
+  kEcrTooManyTags,
+  kEcrRepositoryNotFound,
+  kEcrRepositoryAlreadyExists,
+  kEcrRepositoryNotEmpty,
+  kEcrImageNotFound,
+  kEcrImageAlreadyExists,
+  kEcrImageTagAlreadyExists,
+  kEcrImageDigestDoesNotMatch,
+  kEcrLayersNotFound,
+  kEcrReferencedImagesNotFound,
+  kEcrLimitExceeded,
+  // OCI distribution API (/v2/): the error codes of the distribution spec.
+  kRegistryUnauthorized,         // 401 UNAUTHORIZED (with a WWW-Authenticate challenge)
+  kRegistryDenied,               // 403 DENIED
+  kRegistryNameInvalid,          // 400 NAME_INVALID
+  kRegistryNameUnknown,          // 404 NAME_UNKNOWN
+  kRegistryManifestInvalid,      // 400 MANIFEST_INVALID
+  kRegistryManifestUnknown,      // 404 MANIFEST_UNKNOWN
+  kRegistryManifestBlobUnknown,  // 400 MANIFEST_BLOB_UNKNOWN
+  kRegistryTagInvalid,           // 400 TAG_INVALID
+  kRegistryUnsupported,          // 405 UNSUPPORTED
+  kRegistryPaginationInvalid,    // 400 PAGINATION_NUMBER_INVALID
 };
 
 struct Error {

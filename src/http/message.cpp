@@ -1,6 +1,12 @@
 #include "http/message.h"
 
+#include <unistd.h>
+
 namespace gantry::http {
+
+FileBody::~FileBody() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 std::string_view Request::path() const {
   std::string_view t = target;

@@ -1,13 +1,16 @@
 #include "http/server.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <array>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -48,21 +51,27 @@ std::string json_escape(std::string_view in) {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const ServerOptions& options, const Handler& handler)
-      : stream_(std::move(socket)), options_(options), handler_(handler) {}
+  Session(tcp::socket socket, const ServerOptions& options, const Handler& handler, const HeadHandler& head_handler)
+      : stream_(std::move(socket)), options_(options), handler_(handler), head_handler_(head_handler) {}
 
   void start() {
     asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read, shared_from_this()));
   }
 
  private:
+  // Streamed bodies and file responses move through one buffer of this size per connection (only
+  // while such a request is in flight).
+  static constexpr size_t kChunk = 256 * 1024;
+
   void do_read() {
     head_request_ = false;  // until this request's method is known: an error answer has its body
-    parser_.emplace();
-    parser_->body_limit(options_.body_limit);
-    parser_->header_limit(64 * 1024);
+    header_parser_.emplace();
+    // The size limit is applied once the head handler has said how the body is to be read.
+    header_parser_->body_limit(boost::none);
+    header_parser_->header_limit(64 * 1024);
     stream_.expires_after(std::chrono::seconds(options_.read_timeout_seconds));
-    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+    bhttp::async_read_header(stream_, buffer_, *header_parser_,
+                             beast::bind_front_handler(&Session::on_header, shared_from_this()));
   }
 
   // An answer the edge gives itself, in the JSON error shape, with a request id like every answer.
@@ -75,49 +84,168 @@ class Session : public std::enable_shared_from_this<Session> {
     return r;
   }
 
-  void on_read(beast::error_code ec, size_t) {
+  Response too_large() const {
+    Response r = edge_error(413, "RequestEntityTooLargeException", "");
+    r.body = options_.too_large_body;
+    return r;
+  }
+
+  static Response internal_error() {
+    return Response{500, {{"Content-Type", "application/json"}},
+                    R"({"__type":"InternalFailure","message":"The server encountered an internal error"})",
+                    nullptr};
+  }
+
+  // A read that failed: the client is gone or silent (nothing to answer), or sent malformed HTTP.
+  void on_read_error(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
-      Response r = edge_error(413, "RequestEntityTooLargeException", "");
-      r.body = options_.too_large_body;
-      write(std::move(r), /*keep_alive=*/false, /*linger=*/true);
+      write(too_large(), /*keep_alive=*/false, /*linger=*/true);
       return;
     }
-    if (ec) {
-      // end_of_stream, timeouts, a reset: the client is gone or silent, nothing to answer.
-      if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
-          ec == asio::error::connection_reset) {
-        beast::error_code ignored;
-        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-        return;
-      }
-      // Malformed HTTP: say so; the rest of what the client sends is not a request we can find.
-      write(edge_error(400, "BadRequest", "Malformed HTTP request: " + ec.message()), false, /*linger=*/true);
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+        ec == asio::error::connection_reset) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
       return;
     }
-    auto& msg = parser_->get();
-    Request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    req.headers.reserve(16);
-    for (const auto& field : msg) req.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
-    req.body = std::move(msg.body());
+    // Malformed HTTP: say so; the rest of what the client sends is not a request we can find.
+    write(edge_error(400, "BadRequest", "Malformed HTTP request: " + ec.message()), false, /*linger=*/true);
+  }
+
+  void on_header(beast::error_code ec, size_t) {
+    if (ec) return on_read_error(ec);
+    auto& msg = header_parser_->get();
+    request_ = Request{};
+    request_.method = std::string(msg.method_string());
+    request_.target = std::string(msg.target());
+    request_.headers.reserve(16);
+    for (const auto& field : msg) request_.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
     beast::error_code ep_ec;
     auto ep = stream_.socket().remote_endpoint(ep_ec);
-    if (!ep_ec) req.remote_address = ep.address().to_string();
-    bool keep_alive = msg.keep_alive();
+    if (!ep_ec) request_.remote_address = ep.address().to_string();
+    keep_alive_ = msg.keep_alive();
     head_request_ = msg.method() == bhttp::verb::head;
+    const bool body_pending = !header_parser_->is_done();
+
+    HeadDecision decision;
+    if (head_handler_) {
+      try {
+        decision = head_handler_(request_);
+      } catch (const std::exception& e) {
+        spdlog::error("unhandled exception routing {} {}: {}", request_.method, request_.target, e.what());
+        decision = internal_error();
+      }
+    }
+    if (auto* answer = std::get_if<Response>(&decision)) {
+      write(std::move(*answer), keep_alive_ && !body_pending, /*linger=*/body_pending);
+      return;
+    }
+    if (auto* sink = std::get_if<std::unique_ptr<BodySink>>(&decision)) {
+      sink_ = std::move(*sink);
+      if (!sink_) return write(internal_error(), false, body_pending);
+      stream_parser_.emplace(std::move(*header_parser_));
+      header_parser_.reset();
+      chunk_ = std::make_unique<std::array<char, kChunk>>();
+      return continue_then(&Session::read_chunk);
+    }
+    auto length = header_parser_->content_length();
+    if (length && *length > options_.body_limit) return write(too_large(), false, /*linger=*/true);
+    if (!body_pending) return serve(std::string{});
+    body_parser_.emplace(std::move(*header_parser_));
+    header_parser_.reset();
+    body_parser_->body_limit(options_.body_limit);
+    read_body();
+  }
+
+  // A client that sent "Expect: 100-continue" waits for this (or a timeout) before sending the body.
+  // Only streamed bodies get it: they are the large ones, and an interim answer confuses clients of
+  // the AWS APIs that send the header with the body already attached.
+  void continue_then(void (Session::*next)()) {
+    if (!beast::iequals(request_.header("expect"), "100-continue")) return (this->*next)();
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                      [self = shared_from_this(), next](beast::error_code ec, size_t) {
+                        if (ec) return self->on_read_error(ec);
+                        ((*self).*next)();
+                      });
+  }
+
+  void read_body() {
+    bhttp::async_read(stream_, buffer_, *body_parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->on_read_error(ec);
+      std::string body = std::move(self->body_parser_->get().body());
+      self->body_parser_.reset();
+      self->serve(std::move(body));
+    });
+  }
+
+  void serve(std::string body) {
+    request_.body = std::move(body);
     Response res;
     try {
-      res = handler_(req);
+      res = handler_(request_);
     } catch (const std::exception& e) {
-      spdlog::error("unhandled exception serving {} {}: {}", req.method, req.target, e.what());
-      res = Response{500, {{"Content-Type", "application/json"}},
-                     R"({"__type":"InternalFailure","message":"The server encountered an internal error"})"};
+      spdlog::error("unhandled exception serving {} {}: {}", request_.method, request_.target, e.what());
+      res = internal_error();
     }
-    write(std::move(res), keep_alive);
+    write(std::move(res), keep_alive_);
+  }
+
+  void read_chunk() {
+    if (stream_parser_->is_done()) return on_chunk({}, 0);
+    auto& body = stream_parser_->get().body();
+    body.data = chunk_->data();
+    body.size = chunk_->size();
+    stream_.expires_after(std::chrono::seconds(options_.read_timeout_seconds));
+    bhttp::async_read(stream_, buffer_, *stream_parser_, beast::bind_front_handler(&Session::on_chunk, shared_from_this()));
+  }
+
+  void on_chunk(beast::error_code ec, size_t) {
+    if (ec == bhttp::error::need_buffer) ec = {};
+    // Bytes of the body in the chunk buffer (the parser advances body().data as it fills it).
+    size_t n = stream_parser_->get().body().data == nullptr ? 0 : chunk_->size() - stream_parser_->get().body().size;
+    if (ec) {
+      // The client went away (or sent garbage) mid-body. What did arrive is handed over first, so a
+      // resumable upload continues from the last byte received; then the sink's destructor undoes
+      // whatever must not survive an incomplete body.
+      try {
+        if (n > 0) (void)sink_->write(std::string_view(chunk_->data(), n));
+      } catch (const std::exception& e) {
+        spdlog::error("unhandled exception streaming {} {}: {}", request_.method, request_.target, e.what());
+      }
+      sink_.reset();
+      chunk_.reset();
+      return on_read_error(ec);
+    }
+    const bool done = stream_parser_->is_done();
+    Response res;
+    bool answered = false;
+    try {
+      if (n > 0) {
+        Status st = sink_->write(std::string_view(chunk_->data(), n));
+        if (!st) {
+          res = sink_->fail(st.error());
+          answered = true;
+        }
+      }
+      if (!answered && done) {
+        res = sink_->finish();
+        answered = true;
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("unhandled exception streaming {} {}: {}", request_.method, request_.target, e.what());
+      res = internal_error();
+      answered = true;
+    }
+    if (!answered) return read_chunk();
+    sink_.reset();
+    chunk_.reset();
+    stream_parser_.reset();
+    write(std::move(res), keep_alive_ && done, /*linger=*/!done);
   }
 
   void write(Response res, bool keep_alive, bool linger = false) {
+    if (res.file && !head_request_) return write_file(std::move(res), keep_alive, linger);
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->version(11);
     out->result(static_cast<unsigned>(res.status));
@@ -129,20 +257,87 @@ class Session : public std::enable_shared_from_this<Session> {
     if (head_request_) {
       // A response to HEAD has the headers of the GET answer and no body: a body here would be read
       // as the start of the next response on a keep-alive connection.
-      size_t length = out->body().size();
+      uint64_t length = res.file ? res.file->length() : out->body().size();
       out->body().clear();
       out->content_length(length);
     }
-    bhttp::async_write(stream_, *out,
-                       [self = shared_from_this(), out, keep_alive, linger](beast::error_code ec, size_t) {
-                         if (!ec && linger) return self->linger();
-                         if (ec || !keep_alive) {
-                           beast::error_code ignored;
-                           self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-                           return;
-                         }
-                         self->do_read();
+    bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep_alive, linger](beast::error_code ec, size_t) {
+      self->after_write(ec, keep_alive, linger);
+    });
+  }
+
+  void after_write(beast::error_code ec, bool keep_alive, bool linger) {
+    if (!ec && linger) return this->linger();
+    if (ec || !keep_alive) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      return;
+    }
+    do_read();
+  }
+
+  // Sends the file range through the chunk buffer, one pread per write.
+  void write_file(Response res, bool keep_alive, bool linger) {
+    file_res_ = std::make_unique<bhttp::response<bhttp::buffer_body>>();
+    file_res_->version(11);
+    file_res_->result(static_cast<unsigned>(res.status));
+    for (auto& [k, v] : res.headers) file_res_->set(k, v);
+    file_res_->set(bhttp::field::server, "Gantry");
+    file_res_->keep_alive(keep_alive);
+    file_res_->content_length(res.file->length());
+    file_res_->body().data = nullptr;
+    file_res_->body().more = true;
+    file_sr_ = std::make_unique<bhttp::response_serializer<bhttp::buffer_body>>(*file_res_);
+    file_ = std::move(res.file);
+    file_pos_ = file_->offset();
+    file_left_ = file_->length();
+    if (!chunk_) chunk_ = std::make_unique<std::array<char, kChunk>>();
+    send_file_chunk(keep_alive, linger);
+  }
+
+  void send_file_chunk(bool keep_alive, bool linger) {
+    auto& body = file_res_->body();
+    if (file_left_ > 0) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(file_left_, chunk_->size()));
+      ssize_t n;
+      do {
+        n = ::pread(file_->fd(), chunk_->data(), want, static_cast<off_t>(file_pos_));
+      } while (n < 0 && errno == EINTR);
+      if (n <= 0) {
+        // The headers may already be out: the only honest signal left is to cut the connection.
+        spdlog::error("reading the body of {} {} failed at offset {}: {}", request_.method, request_.target, file_pos_,
+                      n == 0 ? "unexpected end of file" : std::strerror(errno));
+        end_file();
+        beast::error_code ignored;
+        stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        stream_.socket().close(ignored);
+        return;
+      }
+      file_pos_ += static_cast<uint64_t>(n);
+      file_left_ -= static_cast<uint64_t>(n);
+      body.data = chunk_->data();
+      body.size = static_cast<size_t>(n);
+      body.more = file_left_ > 0;
+    } else {
+      body.data = nullptr;
+      body.size = 0;
+      body.more = false;
+    }
+    stream_.expires_after(std::chrono::seconds(options_.read_timeout_seconds));
+    bhttp::async_write(stream_, *file_sr_,
+                       [self = shared_from_this(), keep_alive, linger](beast::error_code ec, size_t) {
+                         if (ec == bhttp::error::need_buffer) ec = {};
+                         if (!ec && !self->file_sr_->is_done()) return self->send_file_chunk(keep_alive, linger);
+                         self->end_file();
+                         self->after_write(ec, keep_alive, linger);
                        });
+  }
+
+  void end_file() {
+    file_sr_.reset();
+    file_res_.reset();
+    file_.reset();
+    chunk_.reset();
   }
 
   // After answering a request whose body was not read (413, malformed HTTP), closing at once would
@@ -173,13 +368,27 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // One of these parsers is live at a time: the head, then the body read whole or streamed.
+  std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> stream_parser_;
+  Request request_;
+  bool keep_alive_ = false;
   bool head_request_ = false;
+  std::unique_ptr<BodySink> sink_;
+  std::unique_ptr<std::array<char, kChunk>> chunk_;
+  // A file response in flight.
+  std::unique_ptr<bhttp::response<bhttp::buffer_body>> file_res_;
+  std::unique_ptr<bhttp::response_serializer<bhttp::buffer_body>> file_sr_;
+  std::shared_ptr<FileBody> file_;
+  uint64_t file_pos_ = 0;
+  uint64_t file_left_ = 0;
   std::chrono::steady_clock::time_point linger_deadline_;
   std::unique_ptr<std::array<char, 64 * 1024>> drain_;  // only while lingering
   size_t drained_ = 0;
   const ServerOptions& options_;
   const Handler& handler_;
+  const HeadHandler& head_handler_;
 };
 
 }  // namespace
@@ -190,13 +399,15 @@ class Session : public std::enable_shared_from_this<Session> {
 struct Server::Impl {
   ServerOptions options;
   Handler handler;
+  HeadHandler head_handler;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::unique_ptr<tcp::acceptor> acceptor;  // on contexts[0]
   std::unique_ptr<asio::signal_set> signals;
   size_t next_context = 0;
 
-  Impl(ServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {
+  Impl(ServerOptions o, Handler h, HeadHandler hh)
+      : options(std::move(o)), handler(std::move(h)), head_handler(std::move(hh)) {
     size_t n = static_cast<size_t>(std::max(1, options.threads));
     for (size_t i = 0; i < n; ++i) {
       contexts.push_back(std::make_unique<asio::io_context>(1));
@@ -214,15 +425,15 @@ struct Server::Impl {
         spdlog::warn("accept failed: {}", ec.message());
       } else {
         socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), options, handler)->start();
+        std::make_shared<Session>(std::move(socket), options, handler, head_handler)->start();
       }
       do_accept();
     });
   }
 };
 
-Server::Server(ServerOptions options, Handler handler)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+Server::Server(ServerOptions options, Handler handler, HeadHandler head_handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), std::move(head_handler))) {}
 
 Server::~Server() = default;
 

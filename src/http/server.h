@@ -1,5 +1,6 @@
 // HTTP/1.1 listener: one Beast session per connection, keep-alive, a deadline on every read,
-// a body size limit. Requests are handed to a Handler; the server never throws into Asio.
+// a body size limit for bodies read whole; bodies streamed into a BodySink and file responses pass
+// through a fixed buffer per connection. Requests are handed to a Handler; the server never throws into Asio.
 #pragma once
 
 #include <cstddef>
@@ -32,7 +33,9 @@ struct ServerOptions {
 
 class Server {
  public:
-  Server(ServerOptions options, Handler handler);
+  // `head_handler`, when set, sees every request once its headers arrived and decides how its body is
+  // read (whole, streamed into a BodySink, or not at all); unset, every body is read whole.
+  Server(ServerOptions options, Handler handler, HeadHandler head_handler = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -464,4 +464,34 @@ Status BlobStore::cancel(std::string_view upload_id) {
   return {};
 }
 
+Status BlobStore::clear() {
+  std::vector<std::shared_ptr<Upload>> sessions;
+  {
+    std::lock_guard guard(mu_);
+    for (auto& [id, upload] : uploads_) sessions.push_back(upload);
+    uploads_.clear();
+  }
+  // Lock order: an Upload's mutex is never taken while holding mu_.
+  for (auto& upload : sessions) {
+    std::lock_guard lock(upload->mu);
+    upload->dead = true;
+    upload->fd.reset();
+    upload->hash.reset();
+  }
+  for (const char* sub : {"sha256", "uploads", "tmp"}) {
+    std::error_code ec;
+    for (auto it = fs::directory_iterator(root_ / sub, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      std::error_code removed;
+      fs::remove_all(it->path(), removed);
+      if (removed)
+        return make_error(ErrorKind::kInternal,
+                          fmt::format("clear blob store: remove {}: {}", it->path().string(), removed.message()));
+    }
+    if (ec)
+      return make_error(ErrorKind::kInternal,
+                        fmt::format("clear blob store: list {}: {}", (root_ / sub).string(), ec.message()));
+  }
+  return {};
+}
+
 }  // namespace gantry::image

@@ -124,6 +124,10 @@ class BlobStore {
   // Deletes an upload and its bytes; kImageUploadUnknown if there is none.
   Status cancel(std::string_view upload_id);
 
+  // Deletes every blob and upload (Gantry's test reset). Calls running meanwhile may fail or leave a
+  // blob behind; run it when nothing else uses the store.
+  Status clear();
+
  private:
   struct Upload;
   class UploadLock;

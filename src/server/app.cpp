@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 
@@ -10,6 +11,10 @@
 #include "core/clock.h"
 #include "core/random.h"
 #include "http/server.h"
+#include "image/blob_store.h"
+#include "registry/registry.h"
+#include "services/ecr/model.h"
+#include "services/ecr/service.h"
 #include "services/ecs/model.h"
 #include "services/ecs/service.h"
 #include "store/database.h"
@@ -52,6 +57,7 @@ Status run(const Config& config) {
   if (ec) return make_error(ErrorKind::kInternal, "cannot create data dir '" + config.data_dir + "': " + ec.message());
 
   std::vector<store::Migration> migrations = ecs::sqlite_migrations();
+  for (auto& m : ecr::sqlite_migrations()) migrations.push_back(std::move(m));
   GANTRY_ASSIGN_OR_RETURN(auto db, store::Database::open((std::filesystem::path(config.data_dir) / "gantry.db").string(),
                                                          migrations));
   SystemClock clock;
@@ -61,6 +67,11 @@ Status run(const Config& config) {
   api::Router router(api::RouterOptions{config.account_id, config.region}, clock, random);
   auto ecs_store = ecs::make_sqlite_store(*db);
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecs::make_service(*ecs_store)));
+  auto ecr_store = ecr::make_sqlite_store(*db);
+  std::atomic<uint16_t> port{0};  // known once the server listens (--listen may ask for port 0)
+  GANTRY_RETURN_IF_ERROR(router.add_json_service(ecr::make_service(*ecr_store, [&port] { return port.load(); })));
+  GANTRY_ASSIGN_OR_RETURN(auto blobs, image::BlobStore::open(std::filesystem::path(config.data_dir) / "blobs", random));
+  registry::Registry registry(registry::RegistryOptions{config.account_id, config.region}, *ecr_store, *blobs, clock);
 
   http::ServerOptions options;
   options.address = listen.first;
@@ -78,14 +89,21 @@ Status run(const Config& config) {
       }
       if (path == "/_gantry/reset" && req.method == "POST" && enable_reset) {
         auto st = database->wipe();
+        if (st) st = blobs->clear();
         if (!st) return json_reply(500, {{"error", st.error().message}});
         return json_reply(200, {{"reset", true}});
       }
       return json_reply(404, {{"error", "no such Gantry endpoint: " + std::string(path)}});
     }
+    if (registry::Registry::owns(path)) return registry.handle(req);
     return router.handle(req);
+  }, [&](http::Request& req) -> http::HeadDecision {
+    // The registry decides how its bodies are read (blob uploads stream); everything else is read whole.
+    if (registry::Registry::owns(req.path())) return registry.head(req);
+    return std::monostate{};
   });
   GANTRY_RETURN_IF_ERROR(server.start());
+  port = server.port();
   spdlog::info("gantry {} listening on {}:{} (data dir {}, region {}, account {})", GANTRY_VERSION, listen.first,
                server.port(), config.data_dir, config.region, config.account_id);
   if (enable_reset) spdlog::warn("POST /_gantry/reset is enabled: anyone who can reach this port can wipe all state");

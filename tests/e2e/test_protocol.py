@@ -78,7 +78,7 @@ class JsonProtocolTest(ServerTestCase):
     def test_unimplemented_operations_through_boto3(self):
         calls = [
             ("ecs", lambda c: c.run_task(taskDefinition="web:1"), "RunTask"),
-            ("ecr", lambda c: c.create_repository(repositoryName="app"), "CreateRepository"),
+            ("ecr", lambda c: c.start_image_scan(repositoryName="app", imageId={"imageTag": "v1"}), "StartImageScan"),
             ("logs", lambda c: c.create_log_group(logGroupName="/ecs/app"), "CreateLogGroup"),
         ]
         for service, call, op in calls:
