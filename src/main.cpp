@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "server/app.h"
+#include "server/image_load.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Gantry: the AWS APIs of ECS (Fargate), ECR, Lambda, EventBridge and friends, running for real"};
@@ -40,6 +41,24 @@ int main(int argc, char** argv) {
                    "Serve POST /_gantry/reset, which wipes all state (for test suites)")
       ->envname("GANTRY_ENABLE_RESET");
 
+  gantry::server::ImageLoadOptions load;
+  auto* image = app.add_subcommand("image", "Work with images in the data directory");
+  image->require_subcommand(1);
+  auto* image_load = image->add_subcommand(
+      "load", "Import a `docker save` archive or an OCI layout tarball into an ECR repository (offline: the "
+              "server must not be running on the data dir)");
+  image_load->add_option("file", load.file, "The archive")->required()->check(CLI::ExistingFile);
+  image_load->add_option("--repository", load.repository, "ECR repository name")->required();
+  image_load->add_option("--tag", load.tag, "Tag the image(s) with this instead of the archive's own tags");
+  image_load->add_flag("--create-repository", load.create_repository, "Create the repository when missing");
+  image_load->add_option("--data-dir", load.data_dir, "Data directory of the server")
+      ->envname("GANTRY_DATA_DIR")
+      ->capture_default_str();
+  image_load->add_option("--region", load.region, "Region of the repository")->envname("GANTRY_REGION")
+      ->capture_default_str();
+  image_load->add_option("--account-id", load.account_id, "Account of the repository")->envname("GANTRY_ACCOUNT_ID")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   auto logger = spdlog::stderr_color_mt("gantry");
@@ -47,6 +66,14 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
 
+  if (image_load->parsed()) {
+    auto st = gantry::server::load_image(load);
+    if (!st) {
+      spdlog::error("image load: {}", st.error().message);
+      return 1;
+    }
+    return 0;
+  }
   if (server->parsed()) {
     auto st = gantry::server::run(config);
     if (!st) {

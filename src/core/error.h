@@ -135,10 +135,11 @@ using Status = Result<void>;
 #define GANTRY_CONCAT(a, b) GANTRY_CONCAT_INNER(a, b)
 
 // Returns the error of `expr` (a Result) from the enclosing function; otherwise continues.
-#define GANTRY_RETURN_IF_ERROR(expr)                                      \
-  do {                                                                    \
-    auto&& gantry_status_ = (expr);                                       \
-    if (!gantry_status_.ok()) return gantry_status_.error();              \
+#define GANTRY_RETURN_IF_ERROR(expr)                                                          \
+  do {                                                                                        \
+    auto&& GANTRY_CONCAT(gantry_status_, __LINE__) = (expr);                                  \
+    if (!GANTRY_CONCAT(gantry_status_, __LINE__).ok())                                        \
+      return GANTRY_CONCAT(gantry_status_, __LINE__).error();                                 \
   } while (0)
 
 // Declares `lhs` from the value of `expr` (a Result), or returns its error.

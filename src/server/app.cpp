@@ -13,6 +13,7 @@
 #include "http/server.h"
 #include "image/blob_store.h"
 #include "registry/registry.h"
+#include "server/data_dir.h"
 #include "services/ecr/model.h"
 #include "services/ecr/service.h"
 #include "services/ecs/model.h"
@@ -52,9 +53,7 @@ http::Response json_reply(int status, const json::object& body) {
 
 Status run(const Config& config) {
   GANTRY_ASSIGN_OR_RETURN(auto listen, split_listen(config.listen));
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) return make_error(ErrorKind::kInternal, "cannot create data dir '" + config.data_dir + "': " + ec.message());
+  GANTRY_ASSIGN_OR_RETURN(auto data_dir_lock, DataDirLock::acquire(config.data_dir));
 
   std::vector<store::Migration> migrations = ecs::sqlite_migrations();
   for (auto& m : ecr::sqlite_migrations()) migrations.push_back(std::move(m));

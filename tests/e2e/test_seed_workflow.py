@@ -8,12 +8,20 @@ import unittest
 from harness import ACCESS_KEY, REPO, SECRET_KEY, ServerTestCase
 
 
+def setUpModule():
+    if not os.path.exists(os.path.join(REPO, "build", "test-images", "python", "index.json")):
+        subprocess.run([sys.executable, os.path.join(REPO, "scripts", "make-test-images"), "--quiet"], check=True,
+                       capture_output=True, timeout=300)
+
+
 class SeedWorkflowTest(ServerTestCase):
     def test_seed_workflow_script(self):
         env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY)
         p = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "seed-workflow"),
                             "--endpoint", self.server.endpoint], env=env, capture_output=True, text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("ok           ECR: create repository python-batch-job", p.stdout)
+        self.assertIn("ok           ECR: push the batch job image", p.stdout)
         self.assertIn("ok           ECS: create cluster fargatecluster", p.stdout)
         self.assertIn("ok           ECS: register task definition my-batch-job", p.stdout)
         self.assertNotIn("FAILED", p.stdout)
