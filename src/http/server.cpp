@@ -146,6 +146,9 @@ class Session : public std::enable_shared_from_this<Session> {
       stream_parser_.emplace(std::move(*header_parser_));
       header_parser_.reset();
       chunk_ = std::make_unique<std::array<char, kChunk>>();
+      // Beast sizes each socket read by the buffer's spare capacity (at least 512 bytes): without
+      // room reserved, a streamed upload arrives 512 bytes per read and per epoll wakeup.
+      buffer_.reserve(kChunk);
       return continue_then(&Session::read_chunk);
     }
     auto length = header_parser_->content_length();
