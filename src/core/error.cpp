@@ -62,6 +62,11 @@ WireError wire_error(ErrorKind kind, std::string_view validation_type) {
     case ErrorKind::kRegistryTagInvalid: return {"TAG_INVALID", 400, true};
     case ErrorKind::kRegistryUnsupported: return {"UNSUPPORTED", 405, true};
     case ErrorKind::kRegistryPaginationInvalid: return {"PAGINATION_NUMBER_INVALID", 400, true};
+    case ErrorKind::kRuntimeInvalidSpec: return {"ClientException", 400, true};
+    case ErrorKind::kRuntimeImageInvalid: return {"ClientException", 400, true};
+    case ErrorKind::kRuntimeSystem: return {"ServerException", 500, false};
+    case ErrorKind::kRuntimeOciFailed: return {"ServerException", 500, false};
+    case ErrorKind::kRuntimeCgroup: return {"ServerException", 500, false};
   }
   return {"InternalFailure", 500, false};
 }

@@ -72,6 +72,13 @@ enum class ErrorKind {
   kRegistryTagInvalid,           // 400 TAG_INVALID
   kRegistryUnsupported,          // 405 UNSUPPORTED
   kRegistryPaginationInvalid,    // 400 PAGINATION_NUMBER_INVALID
+  // Runtime (runc, cgroups, rootfs): never sent to a client as they are; ECS turns them into a task's
+  // stoppedReason. The message names the operation, the path or command and the cause.
+  kRuntimeInvalidSpec,   // inputs that cannot make a container (no command, unknown user or ulimit)
+  kRuntimeImageInvalid,  // an image layout, manifest or config the runtime cannot use
+  kRuntimeSystem,        // a system call failed (errno text, operation and path in the message)
+  kRuntimeOciFailed,     // the OCI runtime CLI failed (its command line, exit code and stderr)
+  kRuntimeCgroup,        // the host's cgroup layout is missing or unsupported
 };
 
 struct Error {
