@@ -17,6 +17,8 @@
 #include <set>
 #include <utility>
 
+#include "image/posix_file.h"
+
 namespace gantry::image {
 
 namespace json = boost::json;
@@ -30,21 +32,6 @@ constexpr std::string_view kRefNameAnnotation = "org.opencontainers.image.ref.na
 constexpr std::string_view kContainerdNameAnnotation = "io.containerd.image.name";
 
 Error invalid(std::string message) { return make_error(ErrorKind::kImageLayerInvalid, std::move(message)); }
-
-// Entry names come from the archive; keep control characters and megabyte names out of messages.
-std::string printable(std::string_view name) {
-  constexpr size_t kMax = 200;
-  std::string out;
-  for (char c : name.substr(0, kMax)) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-    } else {
-      out.push_back(c);
-    }
-  }
-  if (name.size() > kMax) out += "…";
-  return out;
-}
 
 // "a/./b//c/" → "a/b/c". With `allow_dotdot`, ".." pops a component (for link targets, already
 // joined to their directory); popping past the top means the path leaves the archive.

@@ -43,21 +43,6 @@ Error sys_error(std::string what, int err) {
   return make_error(ErrorKind::kInternal, fmt::format("{}: {}", what, errno_text(err)));
 }
 
-// Entry names come from the tar; keep control characters and megabyte names out of messages.
-std::string printable(std::string_view name) {
-  constexpr size_t kMax = 200;
-  std::string out;
-  for (char c : name.substr(0, kMax)) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
-    } else {
-      out.push_back(c);
-    }
-  }
-  if (name.size() > kMax) out += "…";
-  return out;
-}
-
 const char* compression_name(LayerCompression c) {
   switch (c) {
     case LayerCompression::kDetect: return "detected";

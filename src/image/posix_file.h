@@ -8,10 +8,30 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
 namespace gantry::image {
+
+// An entry name from an archive, fit for a message: control characters escaped, at most 200 bytes.
+inline std::string printable(std::string_view name) {
+  constexpr size_t kMax = 200;
+  std::string out;
+  for (char c : name.substr(0, kMax)) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  if (name.size() > kMax) out += "…";
+  return out;
+}
 
 // strerror(3) text for an errno value, thread-safe.
 inline std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
