@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/models.h"
+#include "protocol/query_codec.h"
 #include "protocol/sigv4.h"
 #include "protocol/wire.h"
 
@@ -30,6 +31,11 @@ struct RegisteredJsonService {
   protocol::ShapeModel model;
 };
 
+struct RegisteredQueryService {
+  QueryService service;
+  protocol::ShapeModel model;
+};
+
 Protocol protocol_of(std::string_view name) {
   if (name == "rest-json") return Protocol::kRestJson;
   if (name == "query") return Protocol::kQuery;
@@ -51,6 +57,7 @@ struct Router::Impl {
   std::map<std::string, const ServiceInfo*, std::less<>> by_target_prefix;
   std::map<std::string, const ServiceInfo*, std::less<>> by_signing_name;
   std::map<std::string, RegisteredJsonService, std::less<>> json_services;
+  std::map<std::string, RegisteredQueryService, std::less<>> query_services;
 
   Impl(RouterOptions o, const Clock& c, Random& r) : options(std::move(o)), clock(c), random(r) {
     auto index = json::parse(embedded_model_index()).as_object();
@@ -64,8 +71,9 @@ struct Router::Impl {
       if (auto* v = md.if_contains("jsonVersion")) info.json_version = std::string(v->as_string());
       if (auto* s = md.if_contains("signingName")) info.signing_name = std::string(s->as_string());
       else info.signing_name = std::string(md.at("endpointPrefix").as_string());
-      if (auto* a = md.if_contains("apiVersion"); a && info.protocol == Protocol::kQuery)
-        info.xml_namespace = fmt::format("https://{}.amazonaws.com/doc/{}/", info.signing_name, std::string_view(a->as_string()));
+      if (auto* a = md.if_contains("apiVersion");
+          a && (info.protocol == Protocol::kQuery || info.protocol == Protocol::kEc2))
+        info.xml_namespace = protocol::xml_namespace(info.protocol, info.signing_name, a->as_string());
       for (const auto& op : entry.at("operations").as_array()) info.operations.emplace_back(op.as_string());
       services.push_back(std::move(info));
     }
@@ -84,6 +92,8 @@ struct Router::Impl {
       ctx.xml_namespace = s->xml_namespace;
       auto it = json_services.find(s->name);
       if (it != json_services.end()) ctx.validation_type = it->second.service.validation_error_type;
+      auto q = query_services.find(s->name);
+      if (q != query_services.end()) ctx.validation_type = q->second.service.validation_error_type;
     }
     return ctx;
   }
@@ -144,22 +154,8 @@ struct Router::Impl {
                                          "'{}', which Gantry does not know",
                                          cred.service.substr(0, 64))),
                   nullptr, guess, request_id);
-    if (service->protocol == Protocol::kQuery || service->protocol == Protocol::kEc2) {
-      std::string action;
-      for (auto& [k, v] : protocol::parse_form(req.query()))
-        if (k == "Action") action = v;
-      if (action.empty() && is_form(req))
-        for (auto& [k, v] : protocol::parse_form(req.body))
-          if (k == "Action") action = v;
-      if (action.empty())
-        return fail(make_error(ErrorKind::kInvalidAction, "The request has no Action parameter"), service, guess,
-                    request_id);
-      if (!service->knows(action))
-        return fail(make_error(ErrorKind::kInvalidAction,
-                               fmt::format("The action {} is not valid for this web service", action.substr(0, 128))),
-                    service, guess, request_id);
-      return unsupported(*service, action, request_id);
-    }
+    if (service->protocol == Protocol::kQuery || service->protocol == Protocol::kEc2)
+      return handle_query(*service, req, ctx, guess);
     // rest-json services: none is implemented yet; say so for the whole service.
     return fail(make_error(ErrorKind::kUnsupportedOperation,
                            fmt::format("Gantry does not implement the {} API yet ({} {})", service->name, req.method,
@@ -173,6 +169,32 @@ struct Router::Impl {
                                        "supports",
                                        s.signing_name, op)),
                 &s, s.protocol, request_id);
+  }
+
+  http::Response handle_query(const ServiceInfo& s, http::Request& req, RequestContext& ctx, Protocol guess) {
+    protocol::QueryRequest q = protocol::read_query_request(req);
+    if (q.action.empty())
+      return fail(make_error(ErrorKind::kInvalidAction, "The request has no Action parameter"), &s, guess,
+                  ctx.request_id);
+    if (!s.knows(q.action))
+      return fail(make_error(ErrorKind::kInvalidAction,
+                             fmt::format("The action {} is not valid for this web service", q.action.substr(0, 128))),
+                  &s, guess, ctx.request_id);
+    auto svc = query_services.find(s.name);
+    if (svc == query_services.end()) return unsupported(s, q.action, ctx.request_id);
+    auto handler = svc->second.service.operations.find(q.action);
+    if (handler == svc->second.service.operations.end()) return unsupported(s, q.action, ctx.request_id);
+    auto input = protocol::decode_query_input(svc->second.model, q.action, q.params, s.protocol);
+    if (!input) return fail(input.error(), &s, s.protocol, ctx.request_id);
+    auto valid = svc->second.model.validate_input(q.action, *input);
+    if (!valid) return fail(valid.error(), &s, s.protocol, ctx.request_id);
+    Result<protocol::xml::Element> out = handler->second(ctx, *input);
+    if (!out) {
+      if (out.error().kind == ErrorKind::kInternal)
+        spdlog::error("{} {} failed: {} (request {})", s.name, q.action, out.error().message, ctx.request_id);
+      return fail(out.error(), &s, s.protocol, ctx.request_id);
+    }
+    return protocol::xml_response(s.protocol, q.action, s.xml_namespace, ctx.request_id, *out);
   }
 
   http::Response handle_json(const ServiceInfo& s, const std::string& op, http::Request& req, RequestContext& ctx) {
@@ -212,6 +234,21 @@ Status Router::add_json_service(JsonService service) {
       return make_error(ErrorKind::kInternal, fmt::format("{} registers {}, which its model lacks", service.name, op));
   std::string name = service.name;
   impl_->json_services.insert_or_assign(name, RegisteredJsonService{std::move(service), std::move(model)});
+  return {};
+}
+
+Status Router::add_query_service(QueryService service) {
+  auto text = embedded_model(service.name);
+  if (text.empty()) return make_error(ErrorKind::kInternal, "no embedded model for service " + service.name);
+  GANTRY_ASSIGN_OR_RETURN(auto model, protocol::ShapeModel::parse(text));
+  auto protocol = model.metadata().if_contains("protocol");
+  if (protocol == nullptr || (protocol->as_string() != "query" && protocol->as_string() != "ec2"))
+    return make_error(ErrorKind::kInternal, service.name + " is not a query or ec2 protocol service");
+  for (const auto& [op, fn] : service.operations)
+    if (!model.has_operation(op))
+      return make_error(ErrorKind::kInternal, fmt::format("{} registers {}, which its model lacks", service.name, op));
+  std::string name = service.name;
+  impl_->query_services.insert_or_assign(name, RegisteredQueryService{std::move(service), std::move(model)});
   return {};
 }
 

@@ -16,6 +16,7 @@
 #include "core/random.h"
 #include "http/message.h"
 #include "protocol/shape_model.h"
+#include "protocol/xml.h"
 
 namespace gantry::api {
 
@@ -25,6 +26,18 @@ struct JsonService {
   std::string name;                   // botocore service name: "ecs"
   std::string validation_error_type;  // the service's generic validation error: "InvalidParameterException"
   std::map<std::string, JsonOperation, std::less<>> operations;
+};
+
+// A query or ec2 protocol operation. The input arrives decoded from the request's parameters and
+// validated against the model; the result is an element whose children are the output members,
+// named as the wire names them (the router wraps them in the protocol's <ActionResponse> envelope).
+using QueryOperation =
+    std::function<Result<protocol::xml::Element>(RequestContext&, boost::json::object& input)>;
+
+struct QueryService {
+  std::string name;                   // botocore service name: "ec2", "iam", "sts"
+  std::string validation_error_type;  // "InvalidParameterValue" (EC2), "ValidationError" (IAM, STS)
+  std::map<std::string, QueryOperation, std::less<>> operations;
 };
 
 struct RouterOptions {
@@ -39,6 +52,8 @@ class Router {
 
   // Registers a json-1.0/1.1 service; its model must be embedded (models/<name>.json).
   Status add_json_service(JsonService service);
+  // Registers a query or ec2 protocol service; its model must be embedded (models/<name>.json).
+  Status add_query_service(QueryService service);
 
   http::Response handle(http::Request& request);
 

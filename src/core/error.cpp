@@ -52,6 +52,15 @@ WireError wire_error(ErrorKind kind, std::string_view validation_type) {
     case ErrorKind::kEcrLayersNotFound: return {"LayersNotFoundException", 400, true};
     case ErrorKind::kEcrReferencedImagesNotFound: return {"ReferencedImagesNotFoundException", 400, true};
     case ErrorKind::kEcrLimitExceeded: return {"LimitExceededException", 400, true};
+    case ErrorKind::kLogsResourceNotFound: return {"ResourceNotFoundException", 400, true};
+    case ErrorKind::kLogsResourceAlreadyExists: return {"ResourceAlreadyExistsException", 400, true};
+    case ErrorKind::kLogsInvalidParameter: return {"InvalidParameterException", 400, true};
+    case ErrorKind::kLogsInvalidSequenceToken: return {"InvalidSequenceTokenException", 400, true};
+    case ErrorKind::kLogsDataAlreadyAccepted: return {"DataAlreadyAcceptedException", 400, true};
+    case ErrorKind::kLogsLimitExceeded: return {"LimitExceededException", 400, true};
+    case ErrorKind::kLogsTooManyTags: return {"TooManyTagsException", 400, true};
+    case ErrorKind::kLogsServiceUnavailable: return {"ServiceUnavailableException", 500, false};
+    case ErrorKind::kLogsUnrecognizedClient: return {"UnrecognizedClientException", 400, true};
     case ErrorKind::kRegistryUnauthorized: return {"UNAUTHORIZED", 401, true};
     case ErrorKind::kRegistryDenied: return {"DENIED", 403, true};
     case ErrorKind::kRegistryNameInvalid: return {"NAME_INVALID", 400, true};
@@ -67,6 +76,16 @@ WireError wire_error(ErrorKind kind, std::string_view validation_type) {
     case ErrorKind::kRuntimeSystem: return {"ServerException", 500, false};
     case ErrorKind::kRuntimeOciFailed: return {"ServerException", 500, false};
     case ErrorKind::kRuntimeCgroup: return {"ServerException", 500, false};
+    case ErrorKind::kEc2InvalidParameterValue: return {"InvalidParameterValue", 400, true};
+    case ErrorKind::kEc2InvalidFilter: return {"InvalidFilter", 400, true};
+    case ErrorKind::kEc2InvalidPaginationToken: return {"InvalidPaginationToken", 400, true};
+    case ErrorKind::kEc2DryRunOperation: return {"DryRunOperation", 412, true};
+    case ErrorKind::kEc2InvalidSubnetIdNotFound: return {"InvalidSubnetID.NotFound", 400, true};
+    case ErrorKind::kEc2InvalidSubnetIdMalformed: return {"InvalidSubnetID.Malformed", 400, true};
+    case ErrorKind::kEc2InvalidVpcIdNotFound: return {"InvalidVpcID.NotFound", 400, true};
+    case ErrorKind::kEc2InvalidVpcIdMalformed: return {"InvalidVpcID.Malformed", 400, true};
+    case ErrorKind::kEc2InvalidGroupNotFound: return {"InvalidGroup.NotFound", 400, true};
+    case ErrorKind::kEc2InvalidGroupIdMalformed: return {"InvalidGroupId.Malformed", 400, true};
   }
   return {"InternalFailure", 500, false};
 }

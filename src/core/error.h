@@ -61,6 +61,16 @@ enum class ErrorKind {
   kEcrLayersNotFound,
   kEcrReferencedImagesNotFound,
   kEcrLimitExceeded,
+  // CloudWatch Logs (json 1.1 API): Logs' own exception names.
+  kLogsResourceNotFound,
+  kLogsResourceAlreadyExists,
+  kLogsInvalidParameter,
+  kLogsInvalidSequenceToken,
+  kLogsDataAlreadyAccepted,
+  kLogsLimitExceeded,
+  kLogsTooManyTags,
+  kLogsServiceUnavailable,
+  kLogsUnrecognizedClient,
   // OCI distribution API (/v2/): the error codes of the distribution spec.
   kRegistryUnauthorized,         // 401 UNAUTHORIZED (with a WWW-Authenticate challenge)
   kRegistryDenied,               // 403 DENIED
@@ -79,6 +89,17 @@ enum class ErrorKind {
   kRuntimeSystem,        // a system call failed (errno text, operation and path in the message)
   kRuntimeOciFailed,     // the OCI runtime CLI failed (its command line, exit code and stderr)
   kRuntimeCgroup,        // the host's cgroup layout is missing or unsupported
+  // EC2 (ec2 protocol): EC2's own error codes.
+  kEc2InvalidParameterValue,    // InvalidParameterValue
+  kEc2InvalidFilter,            // InvalidFilter: a filter without a name or without values
+  kEc2InvalidPaginationToken,   // InvalidPaginationToken
+  kEc2DryRunOperation,          // DryRunOperation (412): the request would have succeeded
+  kEc2InvalidSubnetIdNotFound,  // InvalidSubnetID.NotFound
+  kEc2InvalidSubnetIdMalformed, // InvalidSubnetID.Malformed
+  kEc2InvalidVpcIdNotFound,     // InvalidVpcID.NotFound
+  kEc2InvalidVpcIdMalformed,    // InvalidVpcID.Malformed
+  kEc2InvalidGroupNotFound,     // InvalidGroup.NotFound
+  kEc2InvalidGroupIdMalformed,  // InvalidGroupId.Malformed
 };
 
 struct Error {

@@ -208,6 +208,18 @@ std::vector<std::string> ShapeModel::operations() const {
   return out;
 }
 
+std::string_view ShapeModel::input_shape(std::string_view op) const {
+  auto* entry = operations_.if_contains(op);
+  if (entry == nullptr) return {};
+  auto* in = entry->as_object().if_contains("input");
+  return in == nullptr ? std::string_view() : std::string_view(in->as_string());
+}
+
+const json::object* ShapeModel::shape(std::string_view name) const {
+  auto* s = shapes_.if_contains(name);
+  return s == nullptr ? nullptr : &s->as_object();
+}
+
 Status ShapeModel::validate_input(std::string_view op, json::object& input) const {
   auto* entry = operations_.if_contains(op);
   if (entry == nullptr) return make_error(ErrorKind::kUnknownOperation, fmt::format("Unknown operation {}", op));

@@ -25,6 +25,11 @@ class ShapeModel {
   // Checks `input` against the input shape of `op` and removes members the model does not define.
   Status validate_input(std::string_view op, boost::json::object& input) const;
 
+  // The name of `op`'s input shape; empty when `op` is unknown or takes no input.
+  std::string_view input_shape(std::string_view op) const;
+  // A shape as the model stores it (type, members, member, ...); nullptr when the model lacks it.
+  const boost::json::object* shape(std::string_view name) const;
+
  private:
   boost::json::object metadata_;
   boost::json::object operations_;

@@ -14,10 +14,14 @@
 #include "image/blob_store.h"
 #include "registry/registry.h"
 #include "server/data_dir.h"
+#include "services/ec2/model.h"
+#include "services/ec2/service.h"
 #include "services/ecr/model.h"
 #include "services/ecr/service.h"
 #include "services/ecs/model.h"
 #include "services/ecs/service.h"
+#include "services/logs/model.h"
+#include "services/logs/service.h"
 #include "store/database.h"
 
 namespace gantry::server {
@@ -57,6 +61,8 @@ Status run(const Config& config) {
 
   std::vector<store::Migration> migrations = ecs::sqlite_migrations();
   for (auto& m : ecr::sqlite_migrations()) migrations.push_back(std::move(m));
+  for (auto& m : ec2::sqlite_migrations()) migrations.push_back(std::move(m));
+  for (auto& m : logs::sqlite_migrations()) migrations.push_back(std::move(m));
   GANTRY_ASSIGN_OR_RETURN(auto db, store::Database::open((std::filesystem::path(config.data_dir) / "gantry.db").string(),
                                                          migrations));
   SystemClock clock;
@@ -66,9 +72,13 @@ Status run(const Config& config) {
   api::Router router(api::RouterOptions{config.account_id, config.region}, clock, random);
   auto ecs_store = ecs::make_sqlite_store(*db);
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecs::make_service(*ecs_store)));
+  auto ec2_store = ec2::make_sqlite_store(*db);
+  GANTRY_RETURN_IF_ERROR(router.add_query_service(ec2::make_service(*ec2_store)));
   auto ecr_store = ecr::make_sqlite_store(*db);
   std::atomic<uint16_t> port{0};  // known once the server listens (--listen may ask for port 0)
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecr::make_service(*ecr_store, [&port] { return port.load(); })));
+  auto logs_store = logs::make_sqlite_store(*db);
+  GANTRY_RETURN_IF_ERROR(router.add_json_service(logs::make_service(*logs_store)));
   GANTRY_ASSIGN_OR_RETURN(auto blobs, image::BlobStore::open(std::filesystem::path(config.data_dir) / "blobs", random));
   registry::Registry registry(registry::RegistryOptions{config.account_id, config.region}, *ecr_store, *blobs, clock);
 

@@ -79,7 +79,7 @@ class JsonProtocolTest(ServerTestCase):
         calls = [
             ("ecs", lambda c: c.run_task(taskDefinition="web:1"), "RunTask"),
             ("ecr", lambda c: c.start_image_scan(repositoryName="app", imageId={"imageTag": "v1"}), "StartImageScan"),
-            ("logs", lambda c: c.create_log_group(logGroupName="/ecs/app"), "CreateLogGroup"),
+            ("logs", lambda c: c.describe_metric_filters(logGroupName="/ecs/app"), "DescribeMetricFilters"),
         ]
         for service, call, op in calls:
             with self.subTest(service=service):
@@ -318,7 +318,8 @@ class JsonProtocolTest(ServerTestCase):
 
 
 class QueryAndRestProtocolTest(ServerTestCase):
-    """IAM/STS (query), EC2, Lambda/Scheduler (rest-json): nothing implemented yet, said in each dialect."""
+    """IAM/STS (query), EC2 beyond the default VPC, Lambda/Scheduler (rest-json): not implemented yet, said in each
+    dialect."""
 
     def assertUnsupported(self, call, op=None):
         with self.assertRaises(ClientError) as cm:
@@ -377,8 +378,10 @@ class QueryAndRestProtocolTest(ServerTestCase):
         self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
 
     def test_ec2(self):
-        self.assertUnsupported(lambda: self.server.client("ec2").describe_subnets(), "DescribeSubnets")
-        status, _, body = raw_signed(self.server, "ec2", None, b"Action=DescribeSubnets&Version=2016-11-15",
+        self.assertUnsupported(lambda: self.server.client("ec2").run_instances(
+            ImageId="ami-12345678", MinCount=1, MaxCount=1), "RunInstances")
+        status, _, body = raw_signed(self.server, "ec2", None,
+                                     b"Action=RunInstances&Version=2016-11-15&ImageId=ami-1&MinCount=1&MaxCount=1",
                                      headers={"Content-Type": FORM})
         self.assertEqual(status, 501)
         root = ET.fromstring(body)

@@ -23,6 +23,7 @@ class SeedWorkflowTest(ServerTestCase):
         self.assertIn("ok           ECR: create repository python-batch-job", p.stdout)
         self.assertIn("ok           ECR: push the batch job image", p.stdout)
         self.assertIn("ok           ECS: create cluster fargatecluster", p.stdout)
+        self.assertIn("ok           EC2: the default VPC's subnets for the task: subnet-", p.stdout)
         self.assertIn("ok           ECS: register task definition my-batch-job", p.stdout)
         self.assertNotIn("FAILED", p.stdout)
         ecs = self.server.client("ecs")

@@ -1,5 +1,5 @@
 // Golden protocol cases: each tests/unit/golden/*.json file is a sequence of raw requests and the
-// responses expected from the edge (router + protocol layer + ECS on an in-memory store), with a
+// responses expected from the edge (router + protocol layer + ECS and EC2 on an in-memory store), with a
 // fake clock and seeded randomness so ids and timestamps are exact. Adding a case needs no C++.
 #include <gtest/gtest.h>
 
@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "api/router.h"
+#include "services/ec2/model.h"
+#include "services/ec2/service.h"
 #include "services/ecs/model.h"
 #include "services/ecs/service.h"
 #include "store/database.h"
@@ -77,11 +79,15 @@ TEST_P(Golden, Case) {
 
   FakeClock clock(from_epoch_seconds(1767225600.0));  // 2026-01-01T00:00:00Z
   SeededRandom random(1);
-  auto db = store::Database::open(":memory:", ecs::sqlite_migrations());
+  auto migrations = ecs::sqlite_migrations();
+  for (auto& m : ec2::sqlite_migrations()) migrations.push_back(std::move(m));
+  auto db = store::Database::open(":memory:", migrations);
   ASSERT_TRUE(db.ok()) << db.error().message;
   auto ecs_store = ecs::make_sqlite_store(**db);
+  auto ec2_store = ec2::make_sqlite_store(**db);
   api::Router router(api::RouterOptions{}, clock, random);
   ASSERT_TRUE(router.add_json_service(ecs::make_service(*ecs_store)).ok());
+  ASSERT_TRUE(router.add_query_service(ec2::make_service(*ec2_store)).ok());
 
   int step_no = 0;
   for (const auto& step_value : spec.at("steps").as_array()) {
