@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include "services/ec2/model.h"
+#include "store/service_store.h"
 
 namespace gantry::ec2 {
 
@@ -228,25 +229,6 @@ class SqliteTables final : public Ec2Tables {
   store::Tx& tx_;
 };
 
-class SqliteStore final : public Ec2Store {
- public:
-  explicit SqliteStore(store::Database& db) : db_(db) {}
-  Status read(const TablesFn& fn) override {
-    return db_.read([&](store::Tx& tx) {
-      SqliteTables t(tx);
-      return fn(t);
-    });
-  }
-  Status write(const TablesFn& fn) override {
-    return db_.write([&](store::Tx& tx) {
-      SqliteTables t(tx);
-      return fn(t);
-    });
-  }
-
- private:
-  store::Database& db_;
-};
 
 }  // namespace
 
@@ -302,6 +284,6 @@ CREATE INDEX ec2_security_groups_scope ON ec2_security_groups (account, region, 
 )sql"}};
 }
 
-std::unique_ptr<Ec2Store> make_sqlite_store(store::Database& db) { return std::make_unique<SqliteStore>(db); }
+std::unique_ptr<Ec2Store> make_sqlite_store(store::Database& db) { return std::make_unique<store::TransactionalStore<Ec2Store, SqliteTables, TablesFn, Status>>(db); }
 
 }  // namespace gantry::ec2

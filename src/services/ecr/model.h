@@ -17,13 +17,11 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/database.h"
+#include "store/service_store.h"
 
 namespace gantry::ecr {
 
-struct Tag {
-  std::string key;
-  std::string value;
-};
+using Tag = store::ResourceTag;
 
 enum class TagMutability { kMutable, kImmutable };
 

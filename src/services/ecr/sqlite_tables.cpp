@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "services/ecr/model.h"
+#include "store/service_store.h"
 
 namespace gantry::ecr {
 
@@ -222,29 +223,15 @@ class SqliteTables final : public EcrTables {
   }
 
   std::vector<Tag> resource_tags(std::string_view arn) override {
-    auto q = tx_.prepare("SELECT key, value FROM ecr_resource_tags WHERE arn = ?1 ORDER BY position");
-    q.bind(1, arn);
-    std::vector<Tag> out;
-    while (q.step()) out.push_back(Tag{q.text(0), q.text(1)});
-    return out;
+    return store::read_resource_tags(tx_, "ecr_resource_tags", arn);
   }
 
   void set_resource_tags(std::string_view arn, const std::vector<Tag>& tags) override {
-    for (const auto& t : tags) {
-      tx_.prepare(
-             "INSERT INTO ecr_resource_tags (arn, key, value, position) VALUES (?1, ?2, ?3, "
-             "(SELECT coalesce(max(position), 0) + 1 FROM ecr_resource_tags WHERE arn = ?1)) "
-             "ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value")
-          .bind(1, arn)
-          .bind(2, t.key)
-          .bind(3, t.value)
-          .run();
-    }
+    store::upsert_resource_tags(tx_, "ecr_resource_tags", arn, tags);
   }
 
   void remove_resource_tags(std::string_view arn, const std::vector<std::string>& keys) override {
-    for (const auto& k : keys)
-      tx_.prepare("DELETE FROM ecr_resource_tags WHERE arn = ?1 AND key = ?2").bind(1, arn).bind(2, k).run();
+    store::delete_resource_tags(tx_, "ecr_resource_tags", arn, keys);
   }
 
   void put_upload(const Scope& s, std::string_view repo, std::string_view id) override {
@@ -291,25 +278,6 @@ class SqliteTables final : public EcrTables {
   store::Tx& tx_;
 };
 
-class SqliteStore final : public EcrStore {
- public:
-  explicit SqliteStore(store::Database& db) : db_(db) {}
-  Status read(const TablesFn& fn) override {
-    return db_.read([&](store::Tx& tx) {
-      SqliteTables t(tx);
-      return fn(t);
-    });
-  }
-  Status write(const TablesFn& fn) override {
-    return db_.write([&](store::Tx& tx) {
-      SqliteTables t(tx);
-      return fn(t);
-    });
-  }
-
- private:
-  store::Database& db_;
-};
 
 }  // namespace
 
@@ -377,6 +345,6 @@ CREATE TABLE ecr_auth_tokens (
 )sql"}};
 }
 
-std::unique_ptr<EcrStore> make_sqlite_store(store::Database& db) { return std::make_unique<SqliteStore>(db); }
+std::unique_ptr<EcrStore> make_sqlite_store(store::Database& db) { return std::make_unique<store::TransactionalStore<EcrStore, SqliteTables, TablesFn, Status>>(db); }
 
 }  // namespace gantry::ecr

@@ -13,13 +13,11 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/database.h"
+#include "store/service_store.h"
 
 namespace gantry::ecs {
 
-struct Tag {
-  std::string key;
-  std::string value;
-};
+using Tag = store::ResourceTag;
 
 struct Cluster {
   std::string arn;

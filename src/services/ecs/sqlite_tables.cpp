@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "services/ecs/model.h"
+#include "store/service_store.h"
 
 namespace gantry::ecs {
 
@@ -190,54 +191,20 @@ class SqliteTables final : public EcsTables {
     return out;
   }
 
-  std::vector<Tag> tags(std::string_view arn) override {
-    auto q = tx_.prepare("SELECT key, value FROM ecs_tags WHERE arn = ?1 ORDER BY position");
-    q.bind(1, arn);
-    std::vector<Tag> out;
-    while (q.step()) out.push_back(Tag{q.text(0), q.text(1)});
-    return out;
-  }
+  std::vector<Tag> tags(std::string_view arn) override { return store::read_resource_tags(tx_, "ecs_tags", arn); }
 
   void set_tags(std::string_view arn, const std::vector<Tag>& tags) override {
-    for (const auto& t : tags) {
-      tx_.prepare(
-             "INSERT INTO ecs_tags (arn, key, value, position) VALUES (?1, ?2, ?3, "
-             "(SELECT coalesce(max(position), 0) + 1 FROM ecs_tags WHERE arn = ?1)) "
-             "ON CONFLICT (arn, key) DO UPDATE SET value = excluded.value")
-          .bind(1, arn)
-          .bind(2, t.key)
-          .bind(3, t.value)
-          .run();
-    }
+    store::upsert_resource_tags(tx_, "ecs_tags", arn, tags);
   }
 
   void remove_tags(std::string_view arn, const std::vector<std::string>& keys) override {
-    for (const auto& k : keys) tx_.prepare("DELETE FROM ecs_tags WHERE arn = ?1 AND key = ?2").bind(1, arn).bind(2, k).run();
+    store::delete_resource_tags(tx_, "ecs_tags", arn, keys);
   }
 
  private:
   store::Tx& tx_;
 };
 
-class SqliteStore final : public EcsStore {
- public:
-  explicit SqliteStore(store::Database& db) : db_(db) {}
-  Result<json::object> read(const ReadFn& fn) override {
-    return db_.read([&](store::Tx& tx) {
-      SqliteTables t(tx);
-      return fn(t);
-    });
-  }
-  Result<json::object> write(const ReadFn& fn) override {
-    return db_.write([&](store::Tx& tx) {
-      SqliteTables t(tx);
-      return fn(t);
-    });
-  }
-
- private:
-  store::Database& db_;
-};
 
 }  // namespace
 
@@ -289,6 +256,6 @@ CREATE TABLE ecs_tags (
 )sql"}};
 }
 
-std::unique_ptr<EcsStore> make_sqlite_store(store::Database& db) { return std::make_unique<SqliteStore>(db); }
+std::unique_ptr<EcsStore> make_sqlite_store(store::Database& db) { return std::make_unique<store::TransactionalStore<EcsStore, SqliteTables, ReadFn, Result<json::object>>>(db); }
 
 }  // namespace gantry::ecs

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "services/logs/model.h"
+#include "store/service_store.h"
 
 namespace gantry::logs {
 
@@ -266,25 +267,6 @@ class SqliteTables final : public LogsTables {
   store::Tx& tx_;
 };
 
-class SqliteStore final : public LogsStore {
- public:
-  explicit SqliteStore(store::Database& db) : db_(db) {}
-  Result<json::object> read(const TxFn& fn) override {
-    return db_.read([&](store::Tx& tx) {
-      SqliteTables t(tx);
-      return fn(t);
-    });
-  }
-  Result<json::object> write(const TxFn& fn) override {
-    return db_.write([&](store::Tx& tx) {
-      SqliteTables t(tx);
-      return fn(t);
-    });
-  }
-
- private:
-  store::Database& db_;
-};
 
 }  // namespace
 
@@ -336,6 +318,6 @@ CREATE TABLE logs_tags (
 )sql"}};
 }
 
-std::unique_ptr<LogsStore> make_sqlite_store(store::Database& db) { return std::make_unique<SqliteStore>(db); }
+std::unique_ptr<LogsStore> make_sqlite_store(store::Database& db) { return std::make_unique<store::TransactionalStore<LogsStore, SqliteTables, TxFn, Result<json::object>>>(db); }
 
 }  // namespace gantry::logs
