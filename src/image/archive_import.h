@@ -47,17 +47,9 @@
 #include "core/error.h"
 #include "image/blob_store.h"
 #include "image/digest.h"
+#include "image/media_types.h"
 
 namespace gantry::image {
-
-inline constexpr std::string_view kMediaTypeOciManifest = "application/vnd.oci.image.manifest.v1+json";
-inline constexpr std::string_view kMediaTypeOciIndex = "application/vnd.oci.image.index.v1+json";
-inline constexpr std::string_view kMediaTypeDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
-inline constexpr std::string_view kMediaTypeDockerManifestList =
-    "application/vnd.docker.distribution.manifest.list.v2+json";
-inline constexpr std::string_view kMediaTypeDockerConfig = "application/vnd.docker.container.image.v1+json";
-inline constexpr std::string_view kMediaTypeDockerLayer = "application/vnd.docker.image.rootfs.diff.tar";
-inline constexpr std::string_view kMediaTypeDockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
 struct ArchiveImportOptions {
   uint64_t max_entries = 100'000;                   // tar headers of the archive, directories included

@@ -12,13 +12,14 @@
 
 #include "core/error.h"
 #include "image/digest.h"
+#include "image/media_types.h"
 
 namespace gantry::ecr {
 
-inline constexpr std::string_view kOciManifest = "application/vnd.oci.image.manifest.v1+json";
-inline constexpr std::string_view kOciIndex = "application/vnd.oci.image.index.v1+json";
-inline constexpr std::string_view kDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
-inline constexpr std::string_view kDockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json";
+inline constexpr std::string_view kOciManifest = image::kMediaTypeOciManifest;
+inline constexpr std::string_view kOciIndex = image::kMediaTypeOciIndex;
+inline constexpr std::string_view kDockerManifest = image::kMediaTypeDockerManifest;
+inline constexpr std::string_view kDockerManifestList = image::kMediaTypeDockerManifestList;
 
 bool is_manifest_media_type(std::string_view media_type);  // one of the four above
 bool is_index_media_type(std::string_view media_type);     // OCI index or Docker manifest list
