@@ -37,6 +37,15 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   server->add_option("--threads", config.threads, "I/O threads")->envname("GANTRY_THREADS")->capture_default_str()
       ->check(CLI::Range(1, 64));
+  server->add_option("--oci-runtime", config.oci_runtime, "OCI runtime CLI that runs task containers (path or name)")
+      ->envname("GANTRY_OCI_RUNTIME")
+      ->capture_default_str();
+  server->add_option("--capacity-cpu", config.capacity_cpu,
+                     "ECS cpu units the node offers to tasks (1024 = 1 vCPU); default 1024 per CPU")
+      ->envname("GANTRY_CAPACITY_CPU");
+  server->add_option("--capacity-memory", config.capacity_memory,
+                     "MiB of memory the node offers to tasks; default the host's memory")
+      ->envname("GANTRY_CAPACITY_MEMORY");
   server->add_flag("--enable-reset", config.enable_reset,
                    "Serve POST /_gantry/reset, which wipes all state (for test suites)")
       ->envname("GANTRY_ENABLE_RESET");

@@ -20,6 +20,7 @@ WireError wire_error(ErrorKind kind, std::string_view validation_type) {
     case ErrorKind::kEcsInvalidParameter: return {"InvalidParameterException", 400, true};
     case ErrorKind::kEcsClusterNotFound: return {"ClusterNotFoundException", 400, true};
     case ErrorKind::kEcsClusterContainsTasks: return {"ClusterContainsTasksException", 400, true};
+    case ErrorKind::kEcsServiceNotFound: return {"ServiceNotFoundException", 400, true};
     case ErrorKind::kEcsClusterContainsServices: return {"ClusterContainsServicesException", 400, true};
     case ErrorKind::kEcsClusterContainsContainerInstances:
       return {"ClusterContainsContainerInstancesException", 400, true};

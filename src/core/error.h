@@ -30,6 +30,7 @@ enum class ErrorKind {
   kEcsInvalidParameter,
   kEcsClusterNotFound,
   kEcsClusterContainsTasks,
+  kEcsServiceNotFound,
   kEcsClusterContainsServices,
   kEcsClusterContainsContainerInstances,
   kEcsResourceNotFound,

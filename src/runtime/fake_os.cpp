@@ -300,4 +300,23 @@ Status FakeOs::become_subreaper() {
   return {};
 }
 
+Status FakeOs::create_namespaces(const NamespaceFiles& files, const std::string& hostname) {
+  std::lock_guard lock(mu_);
+  for (const auto& f : {files.net, files.ipc, files.uts}) {
+    std::string p = normal(f);
+    if (auto fault = take_fault_locked("namespaces", p)) return *fault;
+    if (!dirs_.count(parent_of(p))) return errno_error("open", p, ENOENT);
+    files_[p] = "";
+    mounts_.push_back(MountCall{"nsfs", p, "nsfs", 0, ""});
+  }
+  journal_.push_back(fmt::format("namespaces {} {}", normal(files.net), hostname));
+  namespace_hostnames_.push_back(hostname);
+  return {};
+}
+
+std::vector<std::string> FakeOs::namespace_hostnames() const {
+  std::lock_guard lock(mu_);
+  return namespace_hostnames_;
+}
+
 }  // namespace gantry::runtime

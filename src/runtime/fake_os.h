@@ -74,6 +74,9 @@ class FakeOs final : public Os {
   Result<CommandResult> run(const std::vector<std::string>& argv) override;
   Status kill(pid_t pid, int signal) override;
   Status become_subreaper() override;
+  Status create_namespaces(const NamespaceFiles& files, const std::string& hostname) override;
+  // Hostnames of the namespace sets created, in order.
+  std::vector<std::string> namespace_hostnames() const;
 
  private:
   struct Fault {
@@ -97,6 +100,7 @@ class FakeOs final : public Os {
   Script script_;
   pid_t next_pid_ = 1000;
   bool subreaper_ = false;
+  std::vector<std::string> namespace_hostnames_;
 };
 
 }  // namespace gantry::runtime

@@ -53,6 +53,13 @@ struct ExitStatus {
 };
 ExitStatus exit_status_from_wait(int wait_status);
 
+// Files on which a task's shared namespaces are bind-mounted (see Os::create_namespaces).
+struct NamespaceFiles {
+  std::filesystem::path net;
+  std::filesystem::path ipc;
+  std::filesystem::path uts;
+};
+
 class Os {
  public:
   virtual ~Os() = default;
@@ -77,6 +84,11 @@ class Os {
                        unsigned long flags, const std::string& data) = 0;
   // umount2(2); a target that is not mounted (EINVAL) or missing (ENOENT) is fine.
   virtual Status unmount(const std::filesystem::path& target, int flags) = 0;
+
+  // New network, IPC and UTS namespaces that outlive any process (what `unshare --net=FILE` makes): each
+  // is bind-mounted on its file (created empty), the network one with loopback up, the UTS one with
+  // `hostname` set. Containers join them by path; unmount the three files to release them.
+  virtual Status create_namespaces(const NamespaceFiles& files, const std::string& hostname) = 0;
 
   // --- pipes and processes ---
   virtual Result<Pipe> make_pipe() = 0;
@@ -108,6 +120,7 @@ class PosixOs final : public Os {
   Status mount(const std::string& source, const std::filesystem::path& target, const std::string& fstype,
                unsigned long flags, const std::string& data) override;
   Status unmount(const std::filesystem::path& target, int flags) override;
+  Status create_namespaces(const NamespaceFiles& files, const std::string& hostname) override;
   Result<Pipe> make_pipe() override;
   Result<size_t> read_fd(int fd, std::span<char> out) override;
   void close_fd(int fd) override;

@@ -63,8 +63,15 @@ BlobPathFn blob_store_blobs(const image::BlobStore& store) {
 }
 
 Result<ResolvedImage> resolve_image(Os& os, const BlobPathFn& blobs, const image::Digest& manifest_digest,
-                                    std::string_view architecture) {
-  GANTRY_ASSIGN_OR_RETURN(std::string text, read_blob(os, blobs, manifest_digest));
+                                    std::string_view architecture, const ManifestFn& manifests) {
+  std::string text;
+  if (manifests) {
+    GANTRY_ASSIGN_OR_RETURN(text, manifests(manifest_digest));
+    if (image::sha256_of(text) != manifest_digest)
+      return invalid_image(fmt::format("manifest {} does not hash to its digest", manifest_digest.str()));
+  } else {
+    GANTRY_ASSIGN_OR_RETURN(text, read_blob(os, blobs, manifest_digest));
+  }
   std::string what = fmt::format("manifest {}", manifest_digest.str());
   GANTRY_ASSIGN_OR_RETURN(json::object manifest, parse_object(text, what));
   std::string media_type = str_or_empty(manifest, "mediaType");
@@ -79,7 +86,7 @@ Result<ResolvedImage> resolve_image(Os& os, const BlobPathFn& blobs, const image
         continue;
       }
       GANTRY_ASSIGN_OR_RETURN(auto child, digest_of(e.get_object(), what));
-      return resolve_image(os, blobs, child, architecture);
+      return resolve_image(os, blobs, child, architecture, manifests);
     }
     return invalid_image(fmt::format("{}: no linux/{} image in this index", what, architecture));
   }

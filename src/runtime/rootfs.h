@@ -50,8 +50,11 @@ BlobPathFn blob_store_blobs(const image::BlobStore& store);
 // Reads the manifest (OCI or Docker schema 2 image manifest), its config and layer list. An index /
 // manifest list is followed to its entry for linux/<architecture>. Blobs are read through `os`.
 // Anything malformed, a diff_ids count that differs from the layers' → kRuntimeImageInvalid.
+// Where manifests come from when they are not blobs (Gantry's registry keeps them in its store): the
+// manifest's bytes, which must hash to the digest asked for.
+using ManifestFn = std::function<Result<std::string>(const image::Digest&)>;
 Result<ResolvedImage> resolve_image(Os& os, const BlobPathFn& blobs, const image::Digest& manifest,
-                                    std::string_view architecture = "amd64");
+                                    std::string_view architecture = "amd64", const ManifestFn& manifests = {});
 // The image an OCI layout's index.json names: the entry tagged `ref` (annotation
 // org.opencontainers.image.ref.name), or the only entry when `ref` is empty.
 Result<ResolvedImage> resolve_oci_layout(Os& os, const std::filesystem::path& layout_dir, std::string_view ref = "",

@@ -21,8 +21,12 @@
 #include "services/ecs/model.h"
 #include "services/ecs/service.h"
 #include "services/logs/model.h"
+#include "services/ec2/network.h"
 #include "services/logs/service.h"
+#include "services/logs/sink.h"
 #include "store/database.h"
+#include "runtime/os.h"
+#include "supervisor/supervisor.h"
 
 namespace gantry::server {
 
@@ -71,15 +75,29 @@ Status run(const Config& config) {
 
   api::Router router(api::RouterOptions{config.account_id, config.region}, clock, random);
   auto ecs_store = ecs::make_sqlite_store(*db);
-  GANTRY_RETURN_IF_ERROR(router.add_json_service(ecs::make_service(*ecs_store)));
   auto ec2_store = ec2::make_sqlite_store(*db);
-  GANTRY_RETURN_IF_ERROR(router.add_query_service(ec2::make_service(*ec2_store)));
   auto ecr_store = ecr::make_sqlite_store(*db);
+  auto logs_store = logs::make_sqlite_store(*db);
+  GANTRY_ASSIGN_OR_RETURN(auto blobs, image::BlobStore::open(std::filesystem::path(config.data_dir) / "blobs", random));
+  ec2::Network network(*ec2_store);
+  auto log_sink = logs::make_sink(*logs_store, clock);
+  runtime::PosixOs os;
+  supervisor::SupervisorOptions task_options;
+  task_options.data_dir = config.data_dir;
+  task_options.oci_runtime = config.oci_runtime;
+  task_options.capacity_cpu_units = config.capacity_cpu;
+  task_options.capacity_memory_mib = config.capacity_memory;
+  auto tasks = supervisor::Supervisor::create(
+      supervisor::SupervisorDeps{os, *ecs_store, *ecr_store, *blobs, *log_sink, clock}, task_options);
+  if (auto reason = tasks->unavailable_reason(); !reason.empty())
+    spdlog::warn("tasks cannot run on this host, RunTask will say so: {}", reason);
+  tasks->recover();
+
+  GANTRY_RETURN_IF_ERROR(router.add_json_service(ecs::make_service(*ecs_store, network, *tasks)));
+  GANTRY_RETURN_IF_ERROR(router.add_query_service(ec2::make_service(*ec2_store)));
   std::atomic<uint16_t> port{0};  // known once the server listens (--listen may ask for port 0)
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecr::make_service(*ecr_store, [&port] { return port.load(); })));
-  auto logs_store = logs::make_sqlite_store(*db);
   GANTRY_RETURN_IF_ERROR(router.add_json_service(logs::make_service(*logs_store)));
-  GANTRY_ASSIGN_OR_RETURN(auto blobs, image::BlobStore::open(std::filesystem::path(config.data_dir) / "blobs", random));
   registry::Registry registry(registry::RegistryOptions{config.account_id, config.region}, *ecr_store, *blobs, clock);
 
   http::ServerOptions options;
@@ -94,9 +112,18 @@ Status run(const Config& config) {
     if (path.starts_with("/_gantry/")) {
       if (path == "/_gantry/health" && (req.method == "GET" || req.method == "HEAD")) {
         double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        return json_reply(200, {{"status", "ok"}, {"version", GANTRY_VERSION}, {"uptime_seconds", uptime}});
+        auto cap = tasks->capacity();
+        json::object task_info{{"capacity_cpu_units", cap.cpu_units},   {"capacity_memory_mib", cap.memory_mib},
+                               {"used_cpu_units", cap.used_cpu_units},   {"used_memory_mib", cap.used_memory_mib},
+                               {"running", cap.running},                 {"queued", cap.queued},
+                               {"unavailable_reason", tasks->unavailable_reason()}};
+        return json_reply(200, {{"status", "ok"},
+                                {"version", GANTRY_VERSION},
+                                {"uptime_seconds", uptime},
+                                {"tasks", std::move(task_info)}});
       }
       if (path == "/_gantry/reset" && req.method == "POST" && enable_reset) {
+        tasks->stop_all_for_reset();
         auto st = database->wipe();
         if (st) st = blobs->clear();
         if (!st) return json_reply(500, {{"error", st.error().message}});

@@ -17,6 +17,9 @@ struct Config {
   std::string log_level = "info";
   bool enable_reset = false;
   int threads = 2;
+  std::string oci_runtime = "runc";  // path or name in PATH
+  uint32_t capacity_cpu = 0;         // ECS cpu units tasks may reserve; 0: 1024 per CPU
+  uint64_t capacity_memory = 0;      // MiB tasks may reserve; 0: the host's memory
 };
 
 // Runs the server until SIGINT/SIGTERM. Returns an error when it cannot start.

@@ -72,12 +72,13 @@ class JsonProtocolTest(ServerTestCase):
         self.assertIn("ListFlyingSaucers", doc["message"])
 
     def test_real_operation_not_implemented_raw(self):
-        doc = self.assertJsonError(ecs(self.server, "RunTask", b'{"taskDefinition":"x"}'), 501, "UnsupportedOperation")
-        self.assertIn("RunTask", doc["message"])
+        doc = self.assertJsonError(ecs(self.server, "CreateService", b'{"serviceName":"x"}'), 501,
+                                   "UnsupportedOperation")
+        self.assertIn("CreateService", doc["message"])
 
     def test_unimplemented_operations_through_boto3(self):
         calls = [
-            ("ecs", lambda c: c.run_task(taskDefinition="web:1"), "RunTask"),
+            ("ecs", lambda c: c.create_service(serviceName="web", taskDefinition="web:1"), "CreateService"),
             ("ecr", lambda c: c.start_image_scan(repositoryName="app", imageId={"imageTag": "v1"}), "StartImageScan"),
             ("logs", lambda c: c.describe_metric_filters(logGroupName="/ecs/app"), "DescribeMetricFilters"),
         ]
@@ -172,7 +173,7 @@ class JsonProtocolTest(ServerTestCase):
     def test_request_ids_unique(self):
         ids = []
         for i in range(20):
-            op = ("ListClusters", "NoSuchOp", "RunTask")[i % 3]
+            op = ("ListClusters", "NoSuchOp", "CreateService")[i % 3]
             _, headers, _ = ecs(self.server, op)
             ids.append(headers.get("x-amzn-requestid"))
         _, headers, _ = unsigned(self.server, "POST", "/", b"{}", {"X-Amz-Target": f"{ECS_PREFIX}.ListClusters"})

@@ -10,9 +10,11 @@
 
 #include "api/router.h"
 #include "services/ec2/model.h"
+#include "services/ec2/network.h"
 #include "services/ec2/service.h"
 #include "services/ecs/model.h"
 #include "services/ecs/service.h"
+#include "services/ecs/task_runner.h"
 #include "store/database.h"
 
 namespace gantry {
@@ -69,6 +71,17 @@ std::string header_of(const http::Response& r, std::string_view name) {
   return {};
 }
 
+// Takes tasks as a host that can run them would, without running them: RunTask's answer is the
+// stored PROVISIONING task, which is what the golden cases check.
+class RecordingRunner final : public ecs::TaskRunner {
+ public:
+  std::string unavailable_reason() const override { return ""; }
+  void submit(const std::string& arn, uint32_t, uint64_t) override { submitted.push_back(arn); }
+  void stop(const std::string& arn) override { stopped.push_back(arn); }
+  std::vector<std::string> submitted;
+  std::vector<std::string> stopped;
+};
+
 class Golden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Golden, Case) {
@@ -86,7 +99,9 @@ TEST_P(Golden, Case) {
   auto ecs_store = ecs::make_sqlite_store(**db);
   auto ec2_store = ec2::make_sqlite_store(**db);
   api::Router router(api::RouterOptions{}, clock, random);
-  ASSERT_TRUE(router.add_json_service(ecs::make_service(*ecs_store)).ok());
+  ec2::Network network(*ec2_store);
+  RecordingRunner runner;
+  ASSERT_TRUE(router.add_json_service(ecs::make_service(*ecs_store, network, runner)).ok());
   ASSERT_TRUE(router.add_query_service(ec2::make_service(*ec2_store)).ok());
 
   int step_no = 0;

@@ -113,18 +113,25 @@ json::object encode_cluster(EcsTables& t, const Cluster& c, bool with_settings, 
   o["clusterName"] = c.name;
   if (with_configuration && !c.configuration.empty()) o["configuration"] = c.configuration;
   o["status"] = c.status;
-  // Gantry runs Fargate tasks only: there are no container instances and, until task execution
-  // lands, no tasks or services either; these counts are the true ones.
+  // Gantry runs Fargate tasks only: there are no container instances and no services.
+  int64_t running = 0, pending = 0;
+  for (const auto& [status, n] : t.task_status_counts(Scope{c.account, c.region}, c.name)) {
+    if (status == "RUNNING") running += n;
+    if (status == "PROVISIONING" || status == "PENDING" || status == "ACTIVATING") pending += n;
+  }
   o["registeredContainerInstancesCount"] = 0;
-  o["runningTasksCount"] = 0;
-  o["pendingTasksCount"] = 0;
+  o["runningTasksCount"] = running;
+  o["pendingTasksCount"] = pending;
   o["activeServicesCount"] = 0;
   json::array stats;
   if (with_statistics) {
     for (const char* name : {"runningEC2TasksCount", "runningFargateTasksCount", "pendingEC2TasksCount",
                              "pendingFargateTasksCount", "activeEC2ServiceCount", "activeFargateServiceCount",
-                             "drainingEC2ServiceCount", "drainingFargateServiceCount"})
-      stats.push_back(json::object{{"name", name}, {"value", "0"}});
+                             "drainingEC2ServiceCount", "drainingFargateServiceCount"}) {
+      std::string_view n(name);
+      int64_t value = n == "runningFargateTasksCount" ? running : n == "pendingFargateTasksCount" ? pending : 0;
+      stats.push_back(json::object{{"name", name}, {"value", std::to_string(value)}});
+    }
   }
   o["statistics"] = std::move(stats);
   o["tags"] = with_tags ? encode_tags(t.tags(c.arn)) : json::array();
@@ -223,7 +230,8 @@ Out delete_cluster(EcsStore& store, Ctx& ctx, json::object& in) {
   return store.write([&](EcsTables& t) -> Out {
     auto c = t.find_cluster(ctx.scope, name);
     if (!c || c->status != "ACTIVE") return cluster_not_found();
-    // Task execution is not part of Gantry yet, so a cluster holds no tasks that could block this.
+    if (!t.task_status_counts(ctx.scope, name).empty())
+      return make_error(ErrorKind::kEcsClusterContainsTasks, "The Cluster cannot be deleted while Tasks are active.");
     c->status = "INACTIVE";
     t.put_cluster(*c);
     return json::object{{"cluster", encode_cluster(t, *c, true, true, false, true)}};

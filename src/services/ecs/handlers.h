@@ -11,6 +11,11 @@
 #include "core/error.h"
 #include "core/pagination.h"
 #include "services/ecs/model.h"
+#include "services/ecs/task_runner.h"
+
+namespace gantry::ec2 {
+class Network;
+}
 
 namespace gantry::ecs {
 
@@ -34,6 +39,21 @@ Out list_task_definitions(EcsStore& store, Ctx& ctx, json::object& in);
 Out list_task_definition_families(EcsStore& store, Ctx& ctx, json::object& in);
 Out deregister_task_definition(EcsStore& store, Ctx& ctx, json::object& in);
 Out delete_task_definitions(EcsStore& store, Ctx& ctx, json::object& in);
+
+// tasks.cpp: RunTask needs the network (subnet checks) and the runner.
+struct TaskDeps {
+  EcsStore& store;
+  ec2::Network& network;
+  TaskRunner& runner;
+};
+Out run_task(TaskDeps& d, Ctx& ctx, json::object& in);
+Out describe_tasks(TaskDeps& d, Ctx& ctx, json::object& in);
+Out list_tasks(TaskDeps& d, Ctx& ctx, json::object& in);
+Out stop_task(TaskDeps& d, Ctx& ctx, json::object& in);
+json::object encode_task(EcsTables& t, const Task& task, bool with_tags);
+
+// The task definition RunTask names ("family", "family:3" or its ARN); nullopt when there is none.
+Result<std::optional<TaskDefinition>> resolve_task_definition(EcsTables& t, const Ctx& ctx, std::string_view text);
 
 // tags.cpp
 Out tag_resource(EcsStore& store, Ctx& ctx, json::object& in);

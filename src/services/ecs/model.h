@@ -63,6 +63,34 @@ struct TaskDefinitionFilter {
 
 enum class FamilyStatus { kActive, kInactive, kAll };
 
+// A task: the Task object AWS returns (body, without tags), plus what Gantry needs to run it (spec).
+// The columns ECS queries on (cluster, family, statuses, startedBy, ...) are read from the body.
+struct Task {
+  std::string arn;
+  std::string account;
+  std::string region;
+  std::string cluster;  // cluster name
+  std::string id;       // last ARN component
+  std::string client_token;
+  boost::json::object body;
+  // The containers as they run: the task definition's container definitions with the overrides
+  // applied, the task's cpu units and memory MiB, and the runtime's notes (container ids, paths).
+  boost::json::object spec;
+
+  std::string_view last_status() const;
+  std::string_view desired_status() const;
+};
+
+struct TaskFilter {
+  std::string cluster;
+  std::optional<std::string> family;
+  std::optional<std::string> started_by;
+  std::optional<std::string> desired_status;
+  std::optional<std::string> launch_type;
+  std::optional<std::string> after_arn;
+  int limit = 100;
+};
+
 // One transaction's view of ECS state. Valid only inside EcsStore::read/write.
 class EcsTables {
  public:
@@ -83,6 +111,19 @@ class EcsTables {
   // Family names ordered ascending, after `after` (exclusive).
   virtual std::vector<std::string> list_families(const Scope& scope, std::string_view prefix, FamilyStatus status,
                                                  std::optional<std::string> after, int limit) = 0;
+
+  virtual std::optional<Task> find_task(std::string_view arn) = 0;
+  virtual void put_task(const Task& task) = 0;
+  // Tasks of one cluster, in ARN order.
+  virtual std::vector<Task> list_tasks(const Scope& scope, const TaskFilter& filter) = 0;
+  // Tasks started with this clientToken in the cluster (RunTask idempotency).
+  virtual std::vector<Task> tasks_by_client_token(const Scope& scope, std::string_view cluster,
+                                                  std::string_view token) = 0;
+  // Counts of the cluster's tasks by lastStatus.
+  virtual std::vector<std::pair<std::string, int64_t>> task_status_counts(const Scope& scope,
+                                                                          std::string_view cluster) = 0;
+  // Every task not yet STOPPED, in every scope, oldest first (the supervisor's recovery at startup).
+  virtual std::vector<Task> unfinished_tasks() = 0;
 
   // Tags by resource ARN; set_tags overwrites values of existing keys.
   virtual std::vector<Tag> tags(std::string_view arn) = 0;

@@ -3,10 +3,15 @@
 
 #include "api/router.h"
 #include "services/ecs/model.h"
+#include "services/ecs/task_runner.h"
+
+namespace gantry::ec2 {
+class Network;
+}
 
 namespace gantry::ecs {
 
-// `store` must outlive the returned service.
-api::JsonService make_service(EcsStore& store);
+// Everything passed must outlive the returned service.
+api::JsonService make_service(EcsStore& store, ec2::Network& network, TaskRunner& runner);
 
 }  // namespace gantry::ecs

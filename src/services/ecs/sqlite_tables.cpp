@@ -61,6 +61,26 @@ TaskDefinition read_td(store::Statement& q) {
   return t;
 }
 
+constexpr std::string_view kTaskColumns = "arn, account, region, cluster, id, client_token, body, spec";
+
+Task read_task(store::Statement& q) {
+  Task t;
+  t.arn = q.text(0);
+  t.account = q.text(1);
+  t.region = q.text(2);
+  t.cluster = q.text(3);
+  t.id = q.text(4);
+  t.client_token = q.text(5);
+  t.body = parse_or(q.text(6), json::object()).as_object();
+  t.spec = parse_or(q.text(7), json::object()).as_object();
+  return t;
+}
+
+std::string body_string(const json::object& body, std::string_view key) {
+  auto* v = body.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
 class SqliteTables final : public EcsTables {
  public:
   explicit SqliteTables(store::Tx& tx) : tx_(tx) {}
@@ -191,6 +211,89 @@ class SqliteTables final : public EcsTables {
     return out;
   }
 
+  std::optional<Task> find_task(std::string_view arn) override {
+    auto q = tx_.prepare(fmt::format("SELECT {} FROM ecs_tasks WHERE arn = ?1", kTaskColumns));
+    q.bind(1, arn);
+    if (!q.step()) return std::nullopt;
+    return read_task(q);
+  }
+
+  void put_task(const Task& t) override {
+    std::string family = body_string(t.body, "group");
+    if (family.starts_with("family:")) family = family.substr(7);
+    auto q = tx_.prepare(fmt::format(
+        "INSERT INTO ecs_tasks ({}, family, started_by, desired_status, last_status, launch_type) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (arn) DO UPDATE SET "
+        "body = excluded.body, spec = excluded.spec, desired_status = excluded.desired_status, "
+        "last_status = excluded.last_status",
+        kTaskColumns));
+    q.bind(1, t.arn)
+        .bind(2, t.account)
+        .bind(3, t.region)
+        .bind(4, t.cluster)
+        .bind(5, t.id)
+        .bind(6, t.client_token)
+        .bind(7, json::serialize(t.body))
+        .bind(8, json::serialize(t.spec))
+        .bind(9, family)
+        .bind(10, body_string(t.body, "startedBy"))
+        .bind(11, body_string(t.body, "desiredStatus"))
+        .bind(12, body_string(t.body, "lastStatus"))
+        .bind(13, body_string(t.body, "launchType"));
+    q.step();
+  }
+
+  std::vector<Task> list_tasks(const Scope& scope, const TaskFilter& f) override {
+    auto q = tx_.prepare(fmt::format(
+        "SELECT {} FROM ecs_tasks WHERE account = ?1 AND region = ?2 AND cluster = ?3 AND arn > ?4 "
+        "AND (?5 IS NULL OR family = ?5) AND (?6 IS NULL OR started_by = ?6) "
+        "AND (?7 IS NULL OR desired_status = ?7) AND (?8 IS NULL OR launch_type = ?8) ORDER BY arn LIMIT ?9",
+        kTaskColumns));
+    q.bind(1, scope.account)
+        .bind(2, scope.region)
+        .bind(3, f.cluster)
+        .bind(4, f.after_arn.value_or(""))
+        .bind(5, f.family)
+        .bind(6, f.started_by)
+        .bind(7, f.desired_status)
+        .bind(8, f.launch_type)
+        .bind(9, static_cast<int64_t>(f.limit));
+    std::vector<Task> out;
+    while (q.step()) out.push_back(read_task(q));
+    return out;
+  }
+
+  std::vector<Task> tasks_by_client_token(const Scope& scope, std::string_view cluster,
+                                          std::string_view token) override {
+    auto q = tx_.prepare(fmt::format(
+        "SELECT {} FROM ecs_tasks WHERE account = ?1 AND region = ?2 AND cluster = ?3 AND client_token = ?4 "
+        "ORDER BY seq",
+        kTaskColumns));
+    q.bind(1, scope.account).bind(2, scope.region).bind(3, cluster).bind(4, token);
+    std::vector<Task> out;
+    while (q.step()) out.push_back(read_task(q));
+    return out;
+  }
+
+  std::vector<std::pair<std::string, int64_t>> task_status_counts(const Scope& scope,
+                                                                  std::string_view cluster) override {
+    auto q = tx_.prepare(
+        "SELECT last_status, count(*) FROM ecs_tasks WHERE account = ?1 AND region = ?2 AND cluster = ?3 "
+        "AND last_status != 'STOPPED' GROUP BY last_status");
+    q.bind(1, scope.account).bind(2, scope.region).bind(3, cluster);
+    std::vector<std::pair<std::string, int64_t>> out;
+    while (q.step()) out.emplace_back(q.text(0), q.integer(1));
+    return out;
+  }
+
+  std::vector<Task> unfinished_tasks() override {
+    auto q = tx_.prepare(
+        fmt::format("SELECT {} FROM ecs_tasks WHERE last_status != 'STOPPED' ORDER BY seq", kTaskColumns));
+    std::vector<Task> out;
+    while (q.step()) out.push_back(read_task(q));
+    return out;
+  }
+
   std::vector<Tag> tags(std::string_view arn) override { return store::read_resource_tags(tx_, "ecs_tags", arn); }
 
   void set_tags(std::string_view arn, const std::vector<Tag>& tags) override {
@@ -253,6 +356,26 @@ CREATE TABLE ecs_tags (
   position INTEGER NOT NULL,
   PRIMARY KEY (arn, key)
 );
+)sql"},
+          {"ecs", 2, R"sql(
+CREATE TABLE ecs_tasks (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  arn TEXT NOT NULL UNIQUE,
+  account TEXT NOT NULL,
+  region TEXT NOT NULL,
+  cluster TEXT NOT NULL,
+  id TEXT NOT NULL,
+  client_token TEXT NOT NULL,
+  family TEXT NOT NULL,
+  started_by TEXT NOT NULL,
+  desired_status TEXT NOT NULL,
+  last_status TEXT NOT NULL,
+  launch_type TEXT NOT NULL,
+  body TEXT NOT NULL,
+  spec TEXT NOT NULL
+);
+CREATE INDEX ecs_tasks_listing ON ecs_tasks (account, region, cluster, arn);
+CREATE INDEX ecs_tasks_unfinished ON ecs_tasks (last_status);
 )sql"}};
 }
 

@@ -38,8 +38,13 @@ Status check_resource(EcsTables& t, const Ctx& ctx, const std::string& arn_text)
       return make_error(ErrorKind::kEcsResourceNotFound, "The specified resource could not be found.");
     return {};
   }
+  if (res.starts_with("task/")) {
+    auto task = t.find_task(arn_text);
+    if (!task) return make_error(ErrorKind::kEcsResourceNotFound, "The specified resource could not be found.");
+    return {};
+  }
   return make_error(ErrorKind::kEcsInvalidParameter,
-                    fmt::format("Gantry supports tags on clusters and task definitions only; '{}' is neither.",
+                    fmt::format("Gantry supports tags on clusters, task definitions and tasks only; '{}' is none of them.",
                                 arn_text.substr(0, 256)));
 }
 

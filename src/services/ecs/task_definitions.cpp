@@ -301,6 +301,11 @@ Result<std::optional<TaskDefinition>> find(EcsTables& t, const Ctx& ctx, const T
 
 }  // namespace
 
+Result<std::optional<TaskDefinition>> resolve_task_definition(EcsTables& t, const Ctx& ctx, std::string_view text) {
+  GANTRY_ASSIGN_OR_RETURN(auto ref, parse_ref(ctx, text));
+  return find(t, ctx, ref);
+}
+
 std::string_view to_string(TaskDefinitionStatus s) {
   switch (s) {
     case TaskDefinitionStatus::kActive: return "ACTIVE";

@@ -1,0 +1,863 @@
+#include "supervisor/supervisor.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <csignal>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "image/layer_unpack.h"
+#include "runtime/cgroup.h"
+#include "runtime/oci_spec.h"
+#include "runtime/rootfs.h"
+#include "runtime/runc.h"
+#include "services/ecs/task_state.h"
+#include "supervisor/image_ref.h"
+
+namespace gantry::supervisor {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string_view str(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
+}
+
+std::optional<int64_t> integer(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (!v || !(v->is_int64() || v->is_uint64())) return std::nullopt;
+  return v->to_number<int64_t>();
+}
+
+std::optional<std::vector<std::string>> strings(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (!v || !v->is_array()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& s : v->as_array()) {
+    if (s.is_string()) out.emplace_back(s.as_string());
+  }
+  return out;
+}
+
+std::string find_executable(const std::string& name) {
+  if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : "";
+  const char* path = std::getenv("PATH");
+  std::string p = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t end = p.find(':', start);
+    if (end == std::string::npos) end = p.size();
+    fs::path candidate = fs::path(p.substr(start, end - start)) / name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    start = end + 1;
+  }
+  return "";
+}
+
+runtime::Rlimit host_nofile() {
+  rlimit rl{};
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  uint64_t hard = std::min<uint64_t>(runtime::kDefaultNofile.hard, rl.rlim_max);
+  return runtime::Rlimit{"RLIMIT_NOFILE", std::min<uint64_t>(runtime::kDefaultNofile.soft, hard), hard};
+}
+
+// The hostname a Fargate task sees: its ENI's private DNS name.
+std::string task_hostname(const json::object& task) {
+  auto* a = task.if_contains("attachments");
+  if (a && a->is_array()) {
+    for (const auto& att : a->as_array()) {
+      const auto* details = att.as_object().if_contains("details");
+      if (!details || !details->is_array()) continue;
+      for (const auto& d : details->as_array()) {
+        if (str(d.as_object(), "name") == "privateDnsName") return std::string(str(d.as_object(), "value"));
+      }
+    }
+  }
+  return "localhost";
+}
+
+struct Awslogs {
+  bool enabled = false;
+  std::string group;
+  std::string stream;
+  Scope scope;
+  bool create_group = false;
+};
+
+enum class ContainerState { kWaiting, kRunning, kExited, kNeverStarted };
+
+struct ContainerRun {
+  std::string name;
+  json::object def;
+  bool essential = true;
+  std::string runtime_id;
+  fs::path bundle;
+  runtime::RootfsPlan rootfs;
+  bool mounted = false;
+  std::string cgroups_path;
+  Awslogs logs;
+  ContainerState state = ContainerState::kWaiting;
+  std::optional<int> exit_code;
+  std::string reason;
+  std::thread waiter;
+  bool term_sent = false;
+  bool kill_sent = false;
+  std::chrono::steady_clock::time_point kill_at;
+};
+
+struct Exit {
+  size_t index;
+  runtime::ExitStatus status;
+  std::string reason;
+};
+
+struct RunningTask {
+  std::string arn;
+  std::string id;
+  Scope scope;
+  uint32_t cpu_units = 0;
+  uint64_t memory_mib = 0;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stop_requested = false;
+  std::deque<Exit> exits;
+};
+
+struct Pending {
+  std::string arn;
+  uint32_t cpu_units;
+  uint64_t memory_mib;
+};
+
+// A failure that ends the task before it runs: stopCode TaskFailedToStart with this stoppedReason.
+struct StartFailure {
+  std::string reason;
+};
+
+}  // namespace
+
+class Supervisor::Impl {
+ public:
+  Impl(SupervisorDeps deps, SupervisorOptions options) : d_(deps), options_(std::move(options)) {}
+
+  void init() {
+    capacity_cpu_ = options_.capacity_cpu_units;
+    if (capacity_cpu_ == 0) capacity_cpu_ = std::max(1u, std::thread::hardware_concurrency()) * 1024u;
+    capacity_mem_ = options_.capacity_memory_mib;
+    if (capacity_mem_ == 0) {
+      capacity_mem_ = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) >> 20;
+    }
+    tasks_dir_ = options_.data_dir / "tasks";
+    layers_dir_ = options_.data_dir / "layers";
+    if (::geteuid() != 0) {
+      reason_ = "the server is not running as root (runc, overlayfs mounts and cgroups need root)";
+      return;
+    }
+    std::string runc = find_executable(options_.oci_runtime);
+    if (runc.empty()) {
+      reason_ = fmt::format("the OCI runtime '{}' was not found (install runc, or pass --oci-runtime PATH)",
+                            options_.oci_runtime);
+      return;
+    }
+    auto layout = runtime::detect_host_cgroup_layout(d_.os);
+    if (!layout.ok()) {
+      reason_ = "no usable cgroups: " + layout.error().message;
+      return;
+    }
+    layout_ = *layout;
+    auto driver = runtime::RuncDriver::create(d_.os, runtime::RuncOptions{runc, (options_.data_dir / "runc").string()});
+    if (!driver.ok()) {
+      reason_ = driver.error().message;
+      return;
+    }
+    runc_ = std::move(*driver);
+    for (const auto& dir : {tasks_dir_, layers_dir_}) {
+      if (auto st = d_.os.make_dirs(dir); !st.ok()) {
+        reason_ = st.error().message;
+        return;
+      }
+    }
+    (void)image::remove_stale_unpacks(layers_dir_);
+    cache_ = std::make_unique<runtime::LayerCache>(d_.os, layers_dir_);
+    // Swap accounting decides whether a memory limit can also forbid swap (Fargate has none).
+    const char* swap_file = layout_.mode == runtime::CgroupMode::kV2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
+    auto has_swap = d_.os.exists(fs::path(layout_.memory_dir) / swap_file);
+    swap_accounting_ = has_swap.ok() && *has_swap;
+    nofile_ = host_nofile();
+    spdlog::info("tasks: {} via {}, cgroups {}, capacity {} cpu units / {} MiB", runc, options_.oci_runtime,
+                 runtime::to_string(layout_.mode), capacity_cpu_, capacity_mem_);
+  }
+
+  std::string reason() const { return reason_; }
+
+  void submit(const std::string& arn, uint32_t cpu, uint64_t mem) {
+    std::lock_guard lock(mu_);
+    if (shutting_down_) return;
+    queue_.push_back(Pending{arn, cpu, mem});
+    admit_locked();
+  }
+
+  void stop(const std::string& arn) {
+    bool was_queued = false;
+    {
+      std::lock_guard lock(mu_);
+      auto it = std::find_if(queue_.begin(), queue_.end(), [&](const Pending& p) { return p.arn == arn; });
+      if (it != queue_.end()) {
+        queue_.erase(it);
+        was_queued = true;
+      } else if (auto r = running_.find(arn); r != running_.end()) {
+        std::lock_guard task_lock(r->second->mu);
+        r->second->stop_requested = true;
+        r->second->cv.notify_all();
+      }
+    }
+    if (was_queued) {
+      update(arn, [&](json::object& b) { ecs::task_state::stopped(b, d_.clock.now()); });
+      std::lock_guard lock(mu_);
+      admit_locked();
+    }
+  }
+
+  Capacity capacity() const {
+    std::lock_guard lock(mu_);
+    return Capacity{capacity_cpu_, capacity_mem_, used_cpu_, used_mem_, running_.size(), queue_.size()};
+  }
+
+  void recover() {
+    std::vector<ecs::Task> unfinished;
+    (void)d_.ecs.read([&](ecs::EcsTables& t) -> Result<json::object> {
+      unfinished = t.unfinished_tasks();
+      return json::object();
+    });
+    if (runc_) {
+      // Containers a previous server left behind (its runc state dir is ours).
+      auto listed = d_.os.run({runc_->options().binary, "--root", runc_->options().root, "list", "-q"});
+      if (listed.ok()) {
+        size_t start = 0;
+        const std::string& out = listed->out;
+        while (start < out.size()) {
+          size_t end = out.find('\n', start);
+          if (end == std::string::npos) end = out.size();
+          std::string id = out.substr(start, end - start);
+          if (!id.empty()) {
+            auto st = runc_->remove(id);
+            spdlog::warn("recovery: deleted container {} left by a previous server{}", id,
+                         st.ok() ? "" : ": " + st.error().message);
+          }
+          start = end + 1;
+        }
+      }
+      unmount_below(tasks_dir_);
+      (void)d_.os.remove_all(tasks_dir_);
+      (void)d_.os.make_dirs(tasks_dir_);
+    }
+    for (auto& task : unfinished) {
+      if (runc_) {
+        auto plan = runtime::plan_task_cgroup(layout_, options_.cgroup_parent, task.id, runtime::TaskLimits{});
+        if (plan.ok()) (void)runtime::remove_task_cgroup(d_.os, *plan);
+      }
+      if (task.last_status() == "PROVISIONING" && task.desired_status() == "RUNNING" && reason_.empty()) {
+        submit(task.arn, static_cast<uint32_t>(integer(task.spec, "cpu").value_or(0)),
+               static_cast<uint64_t>(integer(task.spec, "memory").value_or(0)));
+        continue;
+      }
+      std::string was(task.last_status());
+      update(task.arn, [&](json::object& b) {
+        auto now = d_.clock.now();
+        ecs::task_state::stop_requested(
+            b, "", fmt::format("Gantry restarted while the task was {}: its containers were stopped and their exit "
+                               "codes are unknown",
+                               was),
+            now);
+        if (auto* list = b.if_contains("containers"); list && list->is_array()) {
+          for (auto& c : list->as_array()) {
+            auto& co = c.as_object();
+            if (str(co, "lastStatus") != "STOPPED")
+              ecs::task_state::container_stopped(b, std::string(str(co, "name")), std::nullopt,
+                                                 "Stopped when Gantry restarted");
+          }
+        }
+        ecs::task_state::stopped(b, now);
+      });
+      spdlog::warn("recovery: task {} was {} when the previous server stopped; marked STOPPED", task.arn, was);
+    }
+  }
+
+  // Stops every running task and waits for them. `permanent`: for good (shutdown; queued tasks stay
+  // PROVISIONING for the next start); otherwise (reset) the queue is dropped and work resumes after.
+  void stop_all(std::chrono::seconds grace, bool permanent, std::string_view reason) {
+    std::vector<std::shared_ptr<RunningTask>> tasks;
+    {
+      std::lock_guard lock(mu_);
+      shutting_down_ = true;
+      queue_.clear();
+      for (auto& [arn, t] : running_) tasks.push_back(t);
+      grace_ = grace;
+    }
+    for (auto& t : tasks) {
+      update(t->arn, [&](json::object& b) { ecs::task_state::stop_requested(b, "", reason, d_.clock.now()); });
+      std::lock_guard task_lock(t->mu);
+      t->stop_requested = true;
+      t->cv.notify_all();
+    }
+    std::unique_lock lock(mu_);
+    done_cv_.wait(lock, [&] { return running_.empty(); });
+    if (!permanent) {
+      shutting_down_ = false;
+      grace_.reset();
+    }
+  }
+
+ private:
+  std::optional<std::chrono::seconds> grace() const {
+    std::lock_guard lock(mu_);
+    return grace_;
+  }
+
+  // Applies `fn` to the stored task's body in one transaction.
+  void update(const std::string& arn, const std::function<void(json::object&)>& fn) {
+    auto st = d_.ecs.write([&](ecs::EcsTables& t) -> Result<json::object> {
+      auto task = t.find_task(arn);
+      if (!task) return json::object();
+      fn(task->body);
+      t.put_task(*task);
+      return json::object();
+    });
+    if (!st.ok()) spdlog::error("task {}: could not store its state: {}", arn, st.error().message);
+  }
+
+  void admit_locked() {
+    while (!queue_.empty() && !shutting_down_) {
+      const Pending& p = queue_.front();
+      bool fits = (used_cpu_ + p.cpu_units <= capacity_cpu_ && used_mem_ + p.memory_mib <= capacity_mem_) ||
+                  running_.empty();
+      if (!fits) return;
+      auto rt = std::make_shared<RunningTask>();
+      rt->arn = p.arn;
+      rt->cpu_units = p.cpu_units;
+      rt->memory_mib = p.memory_mib;
+      used_cpu_ += p.cpu_units;
+      used_mem_ += p.memory_mib;
+      running_.emplace(p.arn, rt);
+      queue_.pop_front();
+      std::thread([this, rt] { run(rt); }).detach();
+    }
+  }
+
+  void finished(const std::shared_ptr<RunningTask>& rt) {
+    std::lock_guard lock(mu_);
+    used_cpu_ -= rt->cpu_units;
+    used_mem_ -= rt->memory_mib;
+    running_.erase(rt->arn);
+    admit_locked();
+    done_cv_.notify_all();
+  }
+
+  void unmount_below(const fs::path& dir) {
+    auto text = d_.os.read_file("/proc/self/mountinfo");
+    if (!text.ok()) return;
+    auto entries = runtime::parse_mountinfo(*text);
+    if (!entries.ok()) return;
+    const std::string prefix = dir.string() + "/";
+    for (auto it = entries->rbegin(); it != entries->rend(); ++it) {
+      if (it->mount_point.starts_with(prefix)) (void)d_.os.unmount(it->mount_point, MNT_DETACH);
+    }
+  }
+
+  // --- one task ---
+
+  void run(std::shared_ptr<RunningTask> rt) {
+    std::optional<ecs::Task> task;
+    (void)d_.ecs.read([&](ecs::EcsTables& t) -> Result<json::object> {
+      task = t.find_task(rt->arn);
+      return json::object();
+    });
+    if (!task) {
+      finished(rt);
+      return;
+    }
+    rt->id = task->id;
+    rt->scope = Scope{task->account, task->region};
+    {
+      std::lock_guard lock(rt->mu);
+      if (task->desired_status() == "STOPPED") rt->stop_requested = true;
+    }
+    std::vector<ContainerRun> containers;
+    std::optional<runtime::TaskCgroupPlan> cgroup;
+    std::optional<runtime::NamespaceFiles> namespaces;
+    const fs::path task_dir = tasks_dir_ / task->id;
+
+    auto failure = prepare(*rt, *task, task_dir, containers, cgroup, namespaces);
+    if (failure) {
+      update(rt->arn, [&](json::object& b) {
+        auto now = d_.clock.now();
+        ecs::task_state::pull_stopped(b, now);
+        ecs::task_state::stop_requested(b, "TaskFailedToStart", failure->reason, now);
+        ecs::task_state::stopped(b, now);
+      });
+    } else {
+      supervise(*rt, containers);
+      update(rt->arn, [&](json::object& b) { ecs::task_state::execution_stopped(b, d_.clock.now()); });
+    }
+    // Tear down: the containers are deleted by their waiters; what remains is files, mounts, cgroups.
+    for (auto& c : containers) {
+      if (c.waiter.joinable()) c.waiter.join();
+      if (c.mounted) {
+        if (auto st = runtime::unmount_rootfs(d_.os, c.rootfs); !st.ok())
+          spdlog::warn("task {}: {}", rt->arn, st.error().message);
+      }
+    }
+    if (namespaces) {
+      for (const auto& f : {namespaces->net, namespaces->ipc, namespaces->uts}) (void)d_.os.unmount(f, MNT_DETACH);
+    }
+    if (cgroup) {
+      if (auto st = runtime::remove_task_cgroup(d_.os, *cgroup); !st.ok())
+        spdlog::warn("task {}: {}", rt->arn, st.error().message);
+    }
+    (void)d_.os.remove_all(task_dir);
+    if (!failure) update(rt->arn, [&](json::object& b) { ecs::task_state::stopped(b, d_.clock.now()); });
+    finished(rt);
+  }
+
+  // Pull, logs, cgroup, namespaces, bundles. A StartFailure ends the task as TaskFailedToStart.
+  std::optional<StartFailure> prepare(RunningTask& rt, const ecs::Task& task, const fs::path& task_dir,
+                                      std::vector<ContainerRun>& containers,
+                                      std::optional<runtime::TaskCgroupPlan>& cgroup,
+                                      std::optional<runtime::NamespaceFiles>& namespaces) {
+    update(rt.arn, [&](json::object& b) { ecs::task_state::pull_started(b, d_.clock.now()); });
+    if (!runc_) return StartFailure{"ResourceInitializationError: Gantry cannot run tasks on this host: " + reason_};
+    const json::array* defs = nullptr;
+    if (auto* v = task.spec.if_contains("containers"); v && v->is_array()) defs = &v->as_array();
+    if (!defs || defs->empty()) return StartFailure{"ResourceInitializationError: the task has no containers"};
+
+    // Images: resolve in the registry, unpack the layers.
+    std::vector<runtime::ResolvedImage> images;
+    std::vector<std::vector<fs::path>> lowers;
+    for (const auto& v : *defs) {
+      ContainerRun c;
+      c.def = v.as_object();
+      c.name = std::string(str(c.def, "name"));
+      if (auto* e = c.def.if_contains("essential"); e && e->is_bool()) c.essential = e->as_bool();
+      std::string image(str(c.def, "image"));
+      auto resolved = resolve(rt.scope, image);
+      if (!resolved.ok()) {
+        return StartFailure{fmt::format("CannotPullContainerError: pull image manifest for {}: {}", image,
+                                        resolved.error().message)};
+      }
+      auto layers = cache_->ensure_all(resolved->first, runtime::blob_store_blobs(d_.blobs));
+      if (!layers.ok()) {
+        return StartFailure{fmt::format("CannotPullContainerError: failed to extract layer of {}: {}", image,
+                                        layers.error().message)};
+      }
+      update(rt.arn, [&](json::object& b) { ecs::task_state::set_image_digest(b, c.name, resolved->second); });
+      images.push_back(std::move(resolved->first));
+      lowers.push_back(std::move(*layers));
+      containers.push_back(std::move(c));
+    }
+    update(rt.arn, [&](json::object& b) { ecs::task_state::pull_stopped(b, d_.clock.now()); });
+
+    // awslogs: the group must exist unless awslogs-create-group is "true"; the stream is created.
+    for (auto& c : containers) {
+      auto* lc = c.def.if_contains("logConfiguration");
+      if (!lc || !lc->is_object() || str(lc->as_object(), "logDriver") != "awslogs") continue;
+      const json::object empty;
+      const auto* opts_v = lc->as_object().if_contains("options");
+      const json::object& opts = opts_v && opts_v->is_object() ? opts_v->as_object() : empty;
+      c.logs.enabled = true;
+      c.logs.group = std::string(str(opts, "awslogs-group"));
+      std::string region(str(opts, "awslogs-region"));
+      c.logs.scope = Scope{rt.scope.account, region.empty() ? rt.scope.region : region};
+      std::string prefix(str(opts, "awslogs-stream-prefix"));
+      c.logs.stream = prefix.empty() ? task.id : fmt::format("{}/{}/{}", prefix, c.name, task.id);
+      c.logs.create_group = str(opts, "awslogs-create-group") == "true";
+      auto st = d_.logs.append(c.logs.scope, c.logs.group, c.logs.stream, {}, c.logs.create_group, true);
+      if (!st.ok()) {
+        return StartFailure{fmt::format("ResourceInitializationError: failed to validate logger args: create "
+                                        "stream has been retried 1 times: failed to create Cloudwatch log stream: "
+                                        "{}: {}",
+                                        c.logs.group, st.error().message)};
+      }
+    }
+
+    // The task cgroup: the task's cpu and memory bound all its containers.
+    runtime::TaskLimits limits;
+    limits.cpu_units = static_cast<uint32_t>(integer(task.spec, "cpu").value_or(0));
+    limits.memory_bytes = static_cast<uint64_t>(integer(task.spec, "memory").value_or(0)) << 20;
+    limits.no_swap = swap_accounting_;
+    auto plan = runtime::plan_task_cgroup(layout_, options_.cgroup_parent, task.id, limits);
+    if (!plan.ok()) return StartFailure{"ResourceInitializationError: " + plan.error().message};
+    if (auto st = runtime::apply_task_cgroup(d_.os, *plan); !st.ok())
+      return StartFailure{"ResourceInitializationError: " + st.error().message};
+    cgroup = *plan;
+
+    if (auto st = d_.os.make_dirs(task_dir); !st.ok())
+      return StartFailure{"ResourceInitializationError: " + st.error().message};
+    const std::string hostname = task_hostname(task.body);
+    runtime::NamespacePaths join;
+    if (containers.size() > 1) {
+      if (auto st = d_.os.make_dirs(task_dir / "ns"); !st.ok())
+        return StartFailure{"ResourceInitializationError: " + st.error().message};
+      runtime::NamespaceFiles files{task_dir / "ns" / "net", task_dir / "ns" / "ipc", task_dir / "ns" / "uts"};
+      if (auto st = d_.os.create_namespaces(files, hostname); !st.ok())
+        return StartFailure{"ResourceInitializationError: task network: " + st.error().message};
+      namespaces = files;
+      join = runtime::NamespacePaths{files.net.string(), files.ipc.string(), files.uts.string()};
+    }
+
+    for (size_t i = 0; i < containers.size(); ++i) {
+      auto& c = containers[i];
+      c.bundle = task_dir / c.name;
+      c.runtime_id = fmt::format("{}-{}", task.id, c.name);
+      auto rootfs = runtime::plan_rootfs(lowers[i], c.bundle);
+      if (!rootfs.ok()) return StartFailure{"CannotCreateContainerError: " + rootfs.error().message};
+      c.rootfs = *rootfs;
+      if (auto st = runtime::mount_rootfs(d_.os, c.rootfs); !st.ok())
+        return StartFailure{"CannotCreateContainerError: " + st.error().message};
+      c.mounted = true;
+      c.cgroups_path = plan->relative + "/" + c.name;
+      auto spec = container_spec(c, images[i].config, hostname, join);
+      if (!spec.ok()) return StartFailure{"CannotStartContainerError: " + spec.error().message};
+      if (auto st = runc_->write_bundle(c.bundle, *spec); !st.ok())
+        return StartFailure{"CannotCreateContainerError: " + st.error().message};
+    }
+    return std::nullopt;
+  }
+
+  Result<std::string> container_spec(ContainerRun& c, const runtime::ImageConfig& image, const std::string& hostname,
+                                     const runtime::NamespacePaths& join) {
+    runtime::ContainerSpecInput in;
+    in.image = image;
+    if (c.def.contains("entryPoint")) in.entry_point = strings(c.def, "entryPoint");
+    if (c.def.contains("command")) in.command = strings(c.def, "command");
+    if (auto* env = c.def.if_contains("environment"); env && env->is_array()) {
+      for (const auto& e : env->as_array()) {
+        const auto& o = e.as_object();
+        in.environment.emplace_back(std::string(str(o, "name")), std::string(str(o, "value")));
+      }
+    }
+    if (auto wd = str(c.def, "workingDirectory"); !wd.empty()) in.working_directory = std::string(wd);
+    if (auto u = str(c.def, "user"); !u.empty()) in.user = std::string(u);
+    auto read_or_empty = [&](const char* file) {
+      auto text = d_.os.read_file(fs::path(c.rootfs.target) / file);
+      return text.ok() ? *text : std::string();
+    };
+    in.passwd = read_or_empty("etc/passwd");
+    in.group = read_or_empty("etc/group");
+    in.hostname = hostname;
+    if (auto* ro = c.def.if_contains("readonlyRootFilesystem"); ro && ro->is_bool()) in.readonly_rootfs = ro->as_bool();
+    if (auto* ul = c.def.if_contains("ulimits"); ul && ul->is_array()) {
+      for (const auto& u : ul->as_array()) {
+        const auto& o = u.as_object();
+        in.ulimits.push_back(runtime::Ulimit{std::string(str(o, "name")), integer(o, "softLimit").value_or(0),
+                                             integer(o, "hardLimit").value_or(0)});
+      }
+    }
+    in.default_nofile = nofile_;
+    in.join = join;
+    in.cgroups_path = c.cgroups_path;
+    if (auto m = integer(c.def, "memory"); m && *m > 0) {
+      in.resources.memory_limit_bytes = *m << 20;
+      if (swap_accounting_) in.resources.memory_swap_bytes = *m << 20;
+    }
+    if (auto m = integer(c.def, "memoryReservation"); m && *m > 0) in.resources.memory_reservation_bytes = *m << 20;
+    if (auto cpu = integer(c.def, "cpu"); cpu && *cpu > 0) in.resources.cpu_shares = std::max<int64_t>(2, *cpu);
+    in.hosts_file = (c.bundle / "hosts").string();
+    in.hostname_file = (c.bundle / "hostname").string();
+    in.resolv_conf_file = (c.bundle / "resolv.conf").string();
+    GANTRY_RETURN_IF_ERROR(d_.os.write_file(in.hosts_file, runtime::hosts_file_content(hostname)));
+    GANTRY_RETURN_IF_ERROR(d_.os.write_file(in.hostname_file, runtime::hostname_file_content(hostname)));
+    // The task network has loopback only: no name servers to offer.
+    GANTRY_RETURN_IF_ERROR(d_.os.write_file(in.resolv_conf_file, ""));
+    return runtime::build_oci_spec_json(in);
+  }
+
+  // The image a container names: (resolved image, manifest digest), from Gantry's registry only.
+  Result<std::pair<runtime::ResolvedImage, std::string>> resolve(const Scope& task_scope, const std::string& text) {
+    GANTRY_ASSIGN_OR_RETURN(auto ref, parse_image_ref(text));
+    if (!is_local_registry(ref)) {
+      return make_error(ErrorKind::kRuntimeImageInvalid,
+                        ref.host.empty()
+                            ? fmt::format("'{}' names Docker Hub; Gantry runs images from its own registry only (it "
+                                          "never pulls from the internet): push the image to Gantry's registry and "
+                                          "use its repository URI",
+                                          text)
+                            : fmt::format("'{}' is another registry; Gantry runs images from its own registry only "
+                                          "(<account>.dkr.ecr.<region>.localhost:<port>/<repository> or "
+                                          "127.0.0.1:<port>/<repository>)",
+                                          ref.host));
+    }
+    Scope scope = ref.scope.value_or(task_scope);
+    std::string digest = ref.digest;
+    Status found = d_.ecr.read([&](ecr::EcrTables& t) -> Status {
+      auto repo = t.find_repository(scope, ref.repository);
+      if (!repo)
+        return make_error(ErrorKind::kEcrRepositoryNotFound,
+                          fmt::format("repository '{}' does not exist in the registry of account {} in {}",
+                                      ref.repository, scope.account, scope.region));
+      if (digest.empty()) {
+        auto d = t.tag_digest(scope, ref.repository, ref.tag);
+        if (!d)
+          return make_error(ErrorKind::kEcrImageNotFound,
+                            fmt::format("{}:{}: not found: manifest unknown: the repository has no image tagged '{}'",
+                                        ref.repository, ref.tag, ref.tag));
+        digest = *d;
+      } else if (!t.find_image(scope, ref.repository, digest)) {
+        return make_error(ErrorKind::kEcrImageNotFound,
+                          fmt::format("{}@{}: not found: manifest unknown", ref.repository, digest));
+      }
+      return {};
+    });
+    GANTRY_RETURN_IF_ERROR(found);
+    GANTRY_ASSIGN_OR_RETURN(auto manifest, image::Digest::parse(digest));
+    // Manifests live in the ECR store (an index's entries too, pushed by digest to the same repository).
+    auto manifests = [&](const image::Digest& want) -> Result<std::string> {
+      std::string bytes;
+      GANTRY_RETURN_IF_ERROR(d_.ecr.read([&](ecr::EcrTables& t) -> Status {
+        auto image = t.find_image(scope, ref.repository, want.str());
+        if (!image)
+          return make_error(ErrorKind::kEcrImageNotFound,
+                            fmt::format("{}@{}: not found: manifest unknown", ref.repository, want.str()));
+        bytes = image->manifest;
+        return {};
+      }));
+      return bytes;
+    };
+    GANTRY_ASSIGN_OR_RETURN(auto resolved, runtime::resolve_image(d_.os, runtime::blob_store_blobs(d_.blobs),
+                                                                  manifest, "amd64", manifests));
+    return std::make_pair(std::move(resolved), digest);
+  }
+
+  // Starts containers in dependsOn order, relays stop requests, and returns when every started
+  // container has exited.
+  void supervise(RunningTask& rt, std::vector<ContainerRun>& containers) {
+    bool stopping = false;
+    bool stopping_stored = false;
+    bool marked_running = false;
+    auto begin_stop = [&](std::string_view code, std::string_view reason) {
+      if (stopping) return;
+      stopping = true;
+      stopping_stored = true;
+      update(rt.arn, [&](json::object& b) {
+        auto now = d_.clock.now();
+        ecs::task_state::stop_requested(b, code, reason, now);
+        ecs::task_state::stopping(b, now);
+      });
+    };
+    for (;;) {
+      {
+        std::lock_guard lock(rt.mu);
+        if (rt.stop_requested && !stopping) {
+          // StopTask (or shutdown) already stored desiredStatus, stopCode and reason.
+          stopping = true;
+        }
+      }
+      if (stopping && !stopping_stored) {
+        stopping_stored = true;
+        update(rt.arn, [&](json::object& b) { ecs::task_state::stopping(b, d_.clock.now()); });
+      }
+
+      // Start what can start.
+      bool progress = true;
+      while (progress && !stopping) {
+        progress = false;
+        for (size_t i = 0; i < containers.size(); ++i) {
+          auto& c = containers[i];
+          if (c.state != ContainerState::kWaiting) continue;
+          auto ready = dependencies_ready(c, containers);
+          if (!ready.has_value()) continue;  // still waiting
+          progress = true;
+          if (!*ready) {
+            c.state = ContainerState::kNeverStarted;
+            c.reason = "DependencyConditionFailed: a container this one depends on did not reach its condition";
+            update(rt.arn, [&](json::object& b) { ecs::task_state::container_stopped(b, c.name, std::nullopt, c.reason); });
+            if (c.essential) begin_stop("TaskFailedToStart", "Essential container " + c.name + " could not start: " + c.reason);
+            continue;
+          }
+          if (auto st = start(rt, c, i); !st.ok()) {
+            c.state = ContainerState::kNeverStarted;
+            c.reason = "CannotStartContainerError: " + st.error().message;
+            update(rt.arn, [&](json::object& b) { ecs::task_state::container_stopped(b, c.name, std::nullopt, c.reason); });
+            if (c.essential) begin_stop("TaskFailedToStart", c.reason);
+          }
+        }
+      }
+      if (!marked_running && !stopping) {
+        bool any_running = std::any_of(containers.begin(), containers.end(),
+                                       [](const ContainerRun& c) { return c.state == ContainerState::kRunning; });
+        if (any_running) {
+          marked_running = true;
+          update(rt.arn, [&](json::object& b) { ecs::task_state::running(b, d_.clock.now()); });
+        }
+      }
+
+      // Stop what runs: SIGTERM, then SIGKILL after the container's stopTimeout.
+      auto now = std::chrono::steady_clock::now();
+      auto next_wake = now + 1s;
+      if (stopping) {
+        for (auto& c : containers) {
+          if (c.state == ContainerState::kWaiting) {
+            c.state = ContainerState::kNeverStarted;
+            update(rt.arn, [&](json::object& b) { ecs::task_state::container_stopped(b, c.name, std::nullopt, ""); });
+          }
+          if (c.state != ContainerState::kRunning) continue;
+          if (!c.term_sent) {
+            c.term_sent = true;
+            auto timeout = std::chrono::seconds(integer(c.def, "stopTimeout").value_or(30));
+            if (auto g = grace(); g && *g < timeout) timeout = *g;
+            c.kill_at = now + timeout;
+            if (auto st = runc_->kill(c.runtime_id, SIGTERM); !st.ok())
+              spdlog::debug("task {}: SIGTERM {}: {}", rt.arn, c.name, st.error().message);
+          } else if (!c.kill_sent && now >= c.kill_at) {
+            c.kill_sent = true;
+            if (auto st = runc_->kill(c.runtime_id, SIGKILL, true); !st.ok())
+              spdlog::debug("task {}: SIGKILL {}: {}", rt.arn, c.name, st.error().message);
+          }
+          if (!c.kill_sent) next_wake = std::min(next_wake, c.kill_at);
+        }
+      }
+
+      bool any_running = std::any_of(containers.begin(), containers.end(),
+                                     [](const ContainerRun& c) { return c.state == ContainerState::kRunning; });
+      bool any_waiting = std::any_of(containers.begin(), containers.end(),
+                                     [](const ContainerRun& c) { return c.state == ContainerState::kWaiting; });
+      if (!any_running && (stopping || !any_waiting)) break;
+
+      // Wait for an exit, a stop request or the next SIGKILL deadline.
+      std::deque<Exit> exits;
+      {
+        std::unique_lock lock(rt.mu);
+        rt.cv.wait_until(lock, next_wake, [&] { return !rt.exits.empty() || (rt.stop_requested && !stopping); });
+        exits.swap(rt.exits);
+      }
+      for (auto& e : exits) {
+        auto& c = containers[e.index];
+        c.state = ContainerState::kExited;
+        c.exit_code = e.status.exit_code;
+        c.reason = e.reason;
+        update(rt.arn, [&](json::object& b) { ecs::task_state::container_stopped(b, c.name, c.exit_code, c.reason); });
+        if (c.essential) begin_stop("EssentialContainerExited", "Essential container in task exited");
+      }
+    }
+  }
+
+  // nullopt: not yet; true: start it; false: a condition can no longer be met.
+  std::optional<bool> dependencies_ready(const ContainerRun& c, const std::vector<ContainerRun>& all) {
+    auto* deps = c.def.if_contains("dependsOn");
+    if (!deps || !deps->is_array()) return true;
+    for (const auto& d : deps->as_array()) {
+      const auto& o = d.as_object();
+      std::string_view name = str(o, "containerName");
+      std::string_view condition = str(o, "condition");
+      auto it = std::find_if(all.begin(), all.end(), [&](const ContainerRun& x) { return x.name == name; });
+      if (it == all.end()) return false;
+      const auto s = it->state;
+      if (s == ContainerState::kNeverStarted) return false;
+      if (condition == "START") {
+        if (s == ContainerState::kWaiting) return std::nullopt;
+      } else if (condition == "COMPLETE") {
+        if (s != ContainerState::kExited) return std::nullopt;
+      } else if (condition == "SUCCESS") {
+        if (s != ContainerState::kExited) return std::nullopt;
+        if (it->exit_code != 0) return false;
+      } else {  // HEALTHY: Gantry does not run health checks yet (see docs/ecs.md)
+        return false;
+      }
+    }
+    return true;
+  }
+
+  Status start(RunningTask& rt, ContainerRun& c, size_t index) {
+    GANTRY_ASSIGN_OR_RETURN(runtime::CreatedContainer created, runc_->run_detached(c.runtime_id, c.bundle));
+    c.state = ContainerState::kRunning;
+    update(rt.arn, [&](json::object& b) { ecs::task_state::container_running(b, c.name, c.runtime_id); });
+    auto shared = std::make_shared<runtime::CreatedContainer>(std::move(created));
+    c.waiter = std::thread([this, &rt, shared, index, logs = c.logs, id = c.runtime_id,
+                            cgroup = fs::path(layout_.memory_dir) / c.cgroups_path] {
+      auto pump = [&](runtime::LineReader* reader) {
+        for (;;) {
+          auto line = reader->next_line();
+          if (!line.ok() || !line->has_value()) return;
+          if (!logs.enabled) continue;
+          int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           d_.clock.now().time_since_epoch())
+                           .count();
+          std::vector<logs::Event> events{logs::Event{ms, std::move(**line)}};
+          auto st = d_.logs.append(logs.scope, logs.group, logs.stream, std::move(events), logs.create_group, true);
+          if (!st.ok()) spdlog::warn("task {}: awslogs: {}", rt.arn, st.error().message);
+        }
+      };
+      std::thread err_thread(pump, shared->stderr_lines.get());
+      pump(shared->stdout_lines.get());
+      auto exit = runc_->wait(*shared);
+      err_thread.join();
+      Exit e{index, {}, ""};
+      if (exit.ok()) {
+        e.status = *exit;
+        auto stats = runtime::read_memory_stats(d_.os, layout_.mode, cgroup.string());
+        if (stats.ok() && stats->oom_kills > 0) e.reason = "OutOfMemoryError: Container killed due to memory usage";
+      } else {
+        e.status = runtime::ExitStatus{255, std::nullopt};
+        e.reason = "Gantry lost track of the container: " + exit.error().message;
+      }
+      if (auto st = runc_->remove(id); !st.ok()) spdlog::warn("task {}: {}", rt.arn, st.error().message);
+      std::lock_guard lock(rt.mu);
+      rt.exits.push_back(std::move(e));
+      rt.cv.notify_all();
+    });
+    return {};
+  }
+
+  SupervisorDeps d_;
+  SupervisorOptions options_;
+  std::string reason_;
+  runtime::CgroupLayout layout_;
+  std::unique_ptr<runtime::RuncDriver> runc_;
+  std::unique_ptr<runtime::LayerCache> cache_;
+  fs::path tasks_dir_;
+  fs::path layers_dir_;
+  bool swap_accounting_ = false;
+  runtime::Rlimit nofile_ = runtime::kDefaultNofile;
+  std::optional<std::chrono::seconds> grace_;
+
+  mutable std::mutex mu_;
+  std::condition_variable done_cv_;
+  std::deque<Pending> queue_;
+  std::map<std::string, std::shared_ptr<RunningTask>> running_;
+  uint32_t capacity_cpu_ = 0;
+  uint64_t capacity_mem_ = 0;
+  uint32_t used_cpu_ = 0;
+  uint64_t used_mem_ = 0;
+  bool shutting_down_ = false;
+};
+
+std::unique_ptr<Supervisor> Supervisor::create(SupervisorDeps deps, SupervisorOptions options) {
+  auto impl = std::make_unique<Impl>(deps, std::move(options));
+  impl->init();
+  return std::unique_ptr<Supervisor>(new Supervisor(std::move(impl)));
+}
+
+Supervisor::Supervisor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Supervisor::~Supervisor() { shutdown(); }
+
+std::string Supervisor::unavailable_reason() const { return impl_->reason(); }
+void Supervisor::submit(const std::string& arn, uint32_t cpu, uint64_t mem) { impl_->submit(arn, cpu, mem); }
+void Supervisor::stop(const std::string& arn) { impl_->stop(arn); }
+void Supervisor::recover() { impl_->recover(); }
+void Supervisor::shutdown(std::chrono::seconds grace) { impl_->stop_all(grace, true, "Gantry server shut down"); }
+void Supervisor::stop_all_for_reset() { impl_->stop_all(std::chrono::seconds(0), false, "Gantry state was reset"); }
+Capacity Supervisor::capacity() const { return impl_->capacity(); }
+
+}  // namespace gantry::supervisor
