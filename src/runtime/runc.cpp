@@ -5,7 +5,9 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
 #include <thread>
 
 namespace gantry::runtime {
@@ -235,6 +237,38 @@ Status RuncDriver::kill(const std::string& id, int signal, bool all) {
   args.push_back(std::to_string(signal));
   GANTRY_RETURN_IF_ERROR(run_checked(std::move(args)));
   return {};
+}
+
+Result<ExitStatus> RuncDriver::exec(const std::string& id, const std::vector<std::string>& argv,
+                                    std::chrono::milliseconds timeout) {
+  auto full = base_args();
+  full.push_back("exec");
+  full.push_back(id);
+  full.insert(full.end(), argv.begin(), argv.end());
+  GANTRY_ASSIGN_OR_RETURN(pid_t pid, os_.spawn(SpawnOptions{full, -1, -1, -1}));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  bool timed_out = false;
+  std::thread timer([&] {
+    std::unique_lock lock(mu);
+    if (!cv.wait_for(lock, timeout, [&] { return done; })) {
+      timed_out = true;
+      (void)os_.kill(pid, SIGKILL);
+    }
+  });
+  auto status = os_.wait(pid);
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  timer.join();
+  if (!status.ok()) return status.error();
+  if (timed_out)
+    return make_error(ErrorKind::kRuntimeOciFailed,
+                      fmt::format("{}: timed out after {} ms", command_line(full), timeout.count()));
+  return exit_status_from_wait(*status);
 }
 
 Status RuncDriver::remove(const std::string& id) {

@@ -25,6 +25,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -105,6 +106,10 @@ class RuncDriver {
   Status kill(const std::string& id, int signal, bool all = false);
   // `runc delete --force <id>`: kills what is left, removes runc's state and the container's cgroup.
   Status remove(const std::string& id);
+  // `runc exec <id> argv...` (health checks): the process's exit status, its output discarded. After
+  // `timeout` runc is killed (SIGKILL) and the result is a timeout error (kRuntimeOciFailed naming it).
+  Result<ExitStatus> exec(const std::string& id, const std::vector<std::string>& argv,
+                          std::chrono::milliseconds timeout);
   // Blocks until the container's init exits; its status as Docker reports it (128 + signal if killed).
   Result<ExitStatus> wait(const CreatedContainer& container);
 

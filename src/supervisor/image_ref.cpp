@@ -50,6 +50,12 @@ Result<ImageRef> parse_image_ref(std::string_view text) {
     rest = rest.substr(0, colon);
     if (!valid_tag(ref.tag)) return bad(text, "the tag is not valid");
   }
+  if (!ref.host.empty()) {
+    static const std::regex host_re(
+        "(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\\[[0-9A-Fa-f:.]+\\])"
+        "(?::[0-9]{1,5})?");
+    if (!std::regex_match(ref.host, host_re)) return bad(text, "the registry host is not valid");
+  }
   if (ref.tag.empty() && ref.digest.empty()) ref.tag = "latest";
   ref.repository = std::string(rest);
   if (!valid_repository(ref.repository)) return bad(text, "the repository name must be lowercase");

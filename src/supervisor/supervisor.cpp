@@ -99,6 +99,51 @@ struct Awslogs {
 
 enum class ContainerState { kWaiting, kRunning, kExited, kNeverStarted };
 
+// Tells a container's health-check thread that the container is gone.
+struct HealthControl {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  void finish() {
+    std::lock_guard lock(mu);
+    done = true;
+    cv.notify_all();
+  }
+};
+
+struct HealthCheck {
+  std::vector<std::string> argv;  // what runs in the container
+  std::chrono::seconds interval{30};
+  std::chrono::seconds timeout{5};
+  int retries = 3;
+  std::chrono::seconds start_period{0};
+};
+
+// healthCheck.command: ["CMD-SHELL", "cmd"] runs through /bin/sh -c; ["CMD", "exe", "arg"...] directly.
+std::optional<HealthCheck> parse_health_check(const json::object& def) {
+  auto* hc = def.if_contains("healthCheck");
+  if (!hc || !hc->is_object()) return std::nullopt;
+  const auto& o = hc->as_object();
+  auto command = strings(o, "command");
+  if (!command || command->empty()) return std::nullopt;
+  HealthCheck h;
+  if ((*command)[0] == "CMD-SHELL") {
+    std::string joined;
+    for (size_t i = 1; i < command->size(); ++i) joined += (i > 1 ? " " : "") + (*command)[i];
+    h.argv = {"/bin/sh", "-c", joined};
+  } else if ((*command)[0] == "CMD") {
+    h.argv.assign(command->begin() + 1, command->end());
+  } else {
+    h.argv = {"/bin/sh", "-c", (*command)[0]};
+  }
+  if (h.argv.empty()) return std::nullopt;
+  h.interval = std::chrono::seconds(integer(o, "interval").value_or(30));
+  h.timeout = std::chrono::seconds(integer(o, "timeout").value_or(5));
+  h.retries = static_cast<int>(integer(o, "retries").value_or(3));
+  h.start_period = std::chrono::seconds(integer(o, "startPeriod").value_or(0));
+  return h;
+}
+
 struct ContainerRun {
   std::string name;
   json::object def;
@@ -116,6 +161,15 @@ struct ContainerRun {
   bool term_sent = false;
   bool kill_sent = false;
   std::chrono::steady_clock::time_point kill_at;
+  std::optional<HealthCheck> health_check;
+  std::string health = "UNKNOWN";
+  std::shared_ptr<HealthControl> health_control = std::make_shared<HealthControl>();
+  std::thread health_thread;
+};
+
+struct HealthEvent {
+  size_t index;
+  std::string status;
 };
 
 struct Exit {
@@ -134,6 +188,7 @@ struct RunningTask {
   std::condition_variable cv;
   bool stop_requested = false;
   std::deque<Exit> exits;
+  std::deque<HealthEvent> health;
 };
 
 struct Pending {
@@ -415,6 +470,8 @@ class Supervisor::Impl {
     // Tear down: the containers are deleted by their waiters; what remains is files, mounts, cgroups.
     for (auto& c : containers) {
       if (c.waiter.joinable()) c.waiter.join();
+      c.health_control->finish();
+      if (c.health_thread.joinable()) c.health_thread.join();
       if (c.mounted) {
         if (auto st = runtime::unmount_rootfs(d_.os, c.rootfs); !st.ok())
           spdlog::warn("task {}: {}", rt->arn, st.error().message);
@@ -451,6 +508,7 @@ class Supervisor::Impl {
       c.def = v.as_object();
       c.name = std::string(str(c.def, "name"));
       if (auto* e = c.def.if_contains("essential"); e && e->is_bool()) c.essential = e->as_bool();
+      c.health_check = parse_health_check(c.def);
       std::string image(str(c.def, "image"));
       auto resolved = resolve(rt.scope, image);
       if (!resolved.ok()) {
@@ -737,10 +795,21 @@ class Supervisor::Impl {
 
       // Wait for an exit, a stop request or the next SIGKILL deadline.
       std::deque<Exit> exits;
+      std::deque<HealthEvent> health;
       {
         std::unique_lock lock(rt.mu);
-        rt.cv.wait_until(lock, next_wake, [&] { return !rt.exits.empty() || (rt.stop_requested && !stopping); });
+        rt.cv.wait_until(lock, next_wake, [&] {
+          return !rt.exits.empty() || !rt.health.empty() || (rt.stop_requested && !stopping);
+        });
         exits.swap(rt.exits);
+        health.swap(rt.health);
+      }
+      for (auto& h : health) {
+        auto& c = containers[h.index];
+        if (c.state != ContainerState::kRunning) continue;
+        c.health = h.status;
+        std::string task_health = task_health_of(containers);
+        update(rt.arn, [&](json::object& b) { ecs::task_state::set_health(b, c.name, c.health, task_health); });
       }
       for (auto& e : exits) {
         auto& c = containers[e.index];
@@ -749,6 +818,47 @@ class Supervisor::Impl {
         c.reason = e.reason;
         update(rt.arn, [&](json::object& b) { ecs::task_state::container_stopped(b, c.name, c.exit_code, c.reason); });
         if (c.essential) begin_stop("EssentialContainerExited", "Essential container in task exited");
+      }
+    }
+  }
+
+  // ECS's rule: HEALTHY when every essential container with a health check is; UNHEALTHY when one is.
+  static std::string task_health_of(const std::vector<ContainerRun>& containers) {
+    bool any_checked = false, all_healthy = true;
+    for (const auto& c : containers) {
+      if (!c.essential || !c.health_check) continue;
+      any_checked = true;
+      if (c.health == "UNHEALTHY") return "UNHEALTHY";
+      if (c.health != "HEALTHY") all_healthy = false;
+    }
+    return any_checked && all_healthy ? "HEALTHY" : "UNKNOWN";
+  }
+
+  // Runs the container's health check every interval until it exits; reports changes of its status.
+  void health_loop(RunningTask& rt, size_t index, HealthCheck check, std::string id,
+                   std::shared_ptr<HealthControl> control) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string status = "UNKNOWN";
+    int failures = 0;
+    for (;;) {
+      {
+        std::unique_lock lock(control->mu);
+        if (control->cv.wait_for(lock, check.interval, [&] { return control->done; })) return;
+      }
+      auto result = runc_->exec(id, check.argv, check.timeout);
+      bool healthy = result.ok() && result->exit_code == 0 && !result->signal;
+      std::string next = status;
+      if (healthy) {
+        failures = 0;
+        next = "HEALTHY";
+      } else if (std::chrono::steady_clock::now() - started >= check.start_period) {
+        if (++failures >= check.retries) next = "UNHEALTHY";
+      }
+      if (next != status) {
+        status = next;
+        std::lock_guard lock(rt.mu);
+        rt.health.push_back(HealthEvent{index, status});
+        rt.cv.notify_all();
       }
     }
   }
@@ -772,8 +882,9 @@ class Supervisor::Impl {
       } else if (condition == "SUCCESS") {
         if (s != ContainerState::kExited) return std::nullopt;
         if (it->exit_code != 0) return false;
-      } else {  // HEALTHY: Gantry does not run health checks yet (see docs/ecs.md)
-        return false;
+      } else {  // HEALTHY
+        if (!it->health_check || s == ContainerState::kExited || it->health == "UNHEALTHY") return false;
+        if (it->health != "HEALTHY") return std::nullopt;
       }
     }
     return true;
@@ -784,7 +895,13 @@ class Supervisor::Impl {
     c.state = ContainerState::kRunning;
     update(rt.arn, [&](json::object& b) { ecs::task_state::container_running(b, c.name, c.runtime_id); });
     auto shared = std::make_shared<runtime::CreatedContainer>(std::move(created));
-    c.waiter = std::thread([this, &rt, shared, index, logs = c.logs, id = c.runtime_id,
+    if (c.health_check) {
+      c.health_thread = std::thread(
+          [this, &rt, index, check = *c.health_check, id = c.runtime_id, control = c.health_control] {
+            health_loop(rt, index, check, id, control);
+          });
+    }
+    c.waiter = std::thread([this, &rt, shared, index, logs = c.logs, id = c.runtime_id, control = c.health_control,
                             cgroup = fs::path(layout_.memory_dir) / c.cgroups_path] {
       auto pump = [&](runtime::LineReader* reader) {
         for (;;) {
@@ -802,6 +919,7 @@ class Supervisor::Impl {
       std::thread err_thread(pump, shared->stderr_lines.get());
       pump(shared->stdout_lines.get());
       auto exit = runc_->wait(*shared);
+      control->finish();
       err_thread.join();
       Exit e{index, {}, ""};
       if (exit.ok()) {

@@ -87,6 +87,15 @@ void container_running(json::object& task, std::string_view name, std::string_vi
   bump(task);
 }
 
+void set_health(json::object& task, std::string_view name, std::string_view status, std::string_view task_status) {
+  auto* c = container(task, name);
+  if (!c) return;
+  if (str(*c, "healthStatus") == status && str(task, "healthStatus") == task_status) return;
+  (*c)["healthStatus"] = status;
+  task["healthStatus"] = task_status;
+  bump(task);
+}
+
 void running(json::object& task, TimePoint now) {
   if (!advance(task, "RUNNING")) return;
   stamp_once(task, "startedAt", now);

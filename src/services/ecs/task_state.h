@@ -29,6 +29,9 @@ void pull_stopped(boost::json::object& task, TimePoint now);
 void set_image_digest(boost::json::object& task, std::string_view container, std::string_view digest);
 // A container was started under the OCI runtime with this id.
 void container_running(boost::json::object& task, std::string_view container, std::string_view runtime_id);
+// A container's health check result (HEALTHY | UNHEALTHY | UNKNOWN) and the task's health that follows.
+void set_health(boost::json::object& task, std::string_view container, std::string_view status,
+                std::string_view task_status);
 // The task is RUNNING: startedAt, connectivity CONNECTED, the ENI attachment ATTACHED.
 void running(boost::json::object& task, TimePoint now);
 // desiredStatus STOPPED; stopCode and stoppedReason when none was set yet. Returns true when this was
