@@ -1,5 +1,6 @@
 // Manifest PUT, GET/HEAD and DELETE, by tag or digest.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "image/digest.h"
 #include "registry/internal.h"
@@ -95,18 +96,24 @@ http::Response put_manifest(Call& call, std::string_view body) {
 }
 
 // By digest: the image and its tags. By tag: the tag, and the image with it when that was its last
-// tag (as ECR's BatchDeleteImage does).
+// tag (as ECR's BatchDeleteImage does). An image an index of the repository lists stays: by digest
+// that is a DENIED error, by tag only the tag goes.
 http::Response delete_manifest(Call& call) {
   if (auto st = check_reference(call.route.ref); !st) return oci_error(st.error());
   auto st = call.env.store.write([&](ecr::EcrTables& t) -> Status {
     GANTRY_ASSIGN_OR_RETURN(auto repo, ecr::require_repository(t, call.scope, call.route.name));
     GANTRY_ASSIGN_OR_RETURN(auto image, ecr::find_by_reference(t, repo, call.route.ref));
+    auto referenced_by = ecr::indexes_referencing(t, call.scope, repo.name, image.digest);
     if (is_digest(call.route.ref)) {
+      if (!referenced_by.empty())
+        return make_error(ErrorKind::kRegistryDenied,
+                          fmt::format("Requested image referenced by manifest list: [{}]", fmt::join(referenced_by, ", ")));
       t.delete_image(call.scope, repo.name, image.digest);
       return {};
     }
     t.remove_tag(call.scope, repo.name, call.route.ref);
-    if (t.tags_of(call.scope, repo.name, image.digest).empty()) t.delete_image(call.scope, repo.name, image.digest);
+    if (t.tags_of(call.scope, repo.name, image.digest).empty() && referenced_by.empty())
+      t.delete_image(call.scope, repo.name, image.digest);
     return {};
   });
   if (!st) return oci_error(st.error());

@@ -157,6 +157,35 @@ class EcrApiTest(ServerTestCase):
         self.assertAwsError("ReferencedImagesNotFoundException", self.ecr.put_image, repositoryName="app",
                             imageManifest=index)
 
+    def test_images_an_index_lists_cannot_be_deleted_before_it(self):
+        self.ecr.create_repository(repositoryName="multi")
+        child, _, _ = self.blobs_for("multi", {"arch": b"amd64"})
+        self.ecr.put_image(repositoryName="multi", imageManifest=child.decode(), imageTag="amd64")
+        index = json.dumps({"schemaVersion": 2, "mediaType": oci_helpers.OCI_INDEX, "manifests": [
+            {"mediaType": OCI_MANIFEST, "digest": sha256(child), "size": len(child),
+             "platform": {"os": "linux", "architecture": "amd64"}}]})
+        self.ecr.put_image(repositoryName="multi", imageManifest=index, imageTag="latest")
+        index_digest = sha256(index.encode())
+
+        out = self.ecr.batch_delete_image(repositoryName="multi", imageIds=[{"imageDigest": sha256(child)}])
+        self.assertEqual(out["imageIds"], [])
+        self.assertEqual(out["failures"][0]["failureCode"], "ImageReferencedByManifestList")
+        self.assertIn(index_digest, out["failures"][0]["failureReason"])
+        # By tag: the tag goes, the image the index needs stays.
+        out = self.ecr.batch_delete_image(repositoryName="multi", imageIds=[{"imageTag": "amd64"}])
+        self.assertEqual(out["failures"], [])
+        kept = self.ecr.describe_images(repositoryName="multi", imageIds=[{"imageDigest": sha256(child)}])
+        self.assertEqual(kept["imageDetails"][0].get("imageTags", []), [])
+        # The registry's DELETE by digest refuses the same way.
+        status, _, body = self.registry().request("DELETE", f"/v2/multi/manifests/{sha256(child)}")
+        self.assertEqual(status, 403, body)
+        self.assertIn(b"DENIED", body)
+        # Once the index is gone, so can the image be.
+        self.ecr.batch_delete_image(repositoryName="multi", imageIds=[{"imageDigest": index_digest}])
+        out = self.ecr.batch_delete_image(repositoryName="multi", imageIds=[{"imageDigest": sha256(child)}])
+        self.assertEqual(out["failures"], [])
+        self.assertEqual(self.ecr.list_images(repositoryName="multi")["imageIds"], [])
+
     def test_immutable_tags(self):
         self.ecr.create_repository(repositoryName="app", imageTagMutability="IMMUTABLE")
         first, _, _ = self.blobs_for("app", {"a": b"1"})

@@ -1,5 +1,6 @@
 // PutImage, BatchDeleteImage.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <set>
 
@@ -27,8 +28,10 @@ Out put_image(Env& env, Ctx& ctx, json::object& in) {
   return out;
 }
 
+
 // By digest: the image and all its tags go. By tag: the tag goes, and the image with it when that was
-// its last tag (as ECR does).
+// its last tag (as ECR does). An image an index of the repository lists stays (failure
+// ImageReferencedByManifestList when asked by digest; by tag only the tag goes).
 Out batch_delete_image(Env& env, Ctx& ctx, json::object& in) {
   GANTRY_RETURN_IF_ERROR(check_registry_id(ctx, in));
   GANTRY_ASSIGN_OR_RETURN(auto name, repository_name(in));
@@ -45,10 +48,20 @@ Out batch_delete_image(Env& env, Ctx& ctx, json::object& in) {
         continue;
       }
       const auto& image = std::get<Image>(r);
+      auto referenced_by = indexes_referencing(t, ctx.scope, name, image.digest);
       if (id.tag && !id.digest) {
         t.remove_tag(ctx.scope, name, *id.tag);
-        if (t.tags_of(ctx.scope, name, image.digest).empty()) t.delete_image(ctx.scope, name, image.digest);
+        if (t.tags_of(ctx.scope, name, image.digest).empty() && referenced_by.empty())
+          t.delete_image(ctx.scope, name, image.digest);
         deleted.push_back(encode_image_id(ImageId{image.digest, id.tag}));
+        continue;
+      }
+      if (!referenced_by.empty()) {
+        failures.push_back(json::object{
+            {"imageId", encode_image_id(id)},
+            {"failureCode", "ImageReferencedByManifestList"},
+            {"failureReason", fmt::format("Requested image referenced by manifest list: [{}]",
+                                          fmt::join(referenced_by, ", "))}});
         continue;
       }
       auto tags = t.tags_of(ctx.scope, name, image.digest);

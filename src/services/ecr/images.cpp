@@ -161,4 +161,29 @@ std::optional<Image> negotiate(EcrTables& t, const Repository& repo, const Image
   return child;
 }
 
+// The indexes (manifest lists) of the repository that list `digest`, in digest order.
+std::vector<std::string> indexes_referencing(EcrTables& t, const Scope& scope, std::string_view repo,
+                                             std::string_view digest) {
+  std::vector<std::string> out;
+  std::string after;
+  for (;;) {
+    auto page = t.list_images(scope, repo, after, 500);
+    for (const auto& image : page) {
+      if (!is_index_media_type(image.media_type)) continue;
+      auto m = parse_manifest(image.manifest, image.media_type);
+      if (!m.ok()) continue;
+      for (const auto& d : m->manifests) {
+        if (d.digest.str() == digest) {
+          out.push_back(image.digest);
+          break;
+        }
+      }
+    }
+    if (page.size() < 500) break;
+    after = page.back().digest;
+  }
+  return out;
+}
+
+
 }  // namespace gantry::ecr

@@ -42,6 +42,11 @@ struct PushRequest {
 // a manifest whose sha256 is not `expected_digest` → kEcrImageDigestDoesNotMatch.
 Result<Image> push_image(EcrTables& t, const Repository& repo, const PushRequest& request);
 
+// The digests of the repository's indexes (manifest lists) that list `digest`: such an image must
+// stay while they exist (BatchDeleteImage's ImageReferencedByManifestList).
+std::vector<std::string> indexes_referencing(EcrTables& t, const Scope& scope, std::string_view repo,
+                                             std::string_view digest);
+
 // What to serve a client that takes the media types `accepted` says yes to: the image itself, or for
 // an index (manifest list) the client cannot take, the index's linux/amd64 image when the client takes
 // that. nullopt when neither fits.

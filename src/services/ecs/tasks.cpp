@@ -1,6 +1,7 @@
 // RunTask, DescribeTasks, ListTasks, StopTask. These store and read Task objects; running them is the
 // TaskRunner's (src/supervisor/).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <charconv>
 #include <set>
