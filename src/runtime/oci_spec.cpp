@@ -300,9 +300,6 @@ Result<boost::json::object> build_oci_spec(const ContainerSpecInput& in) {
   std::string cwd = in.working_directory.value_or(in.image.working_dir);
   if (cwd.empty()) cwd.push_back('/');  // not `= "/"`: GCC 12 warns falsely there (-Wrestrict, PR 105329)
   if (cwd[0] != '/') return invalid_spec(fmt::format("working directory \"{}\" is not an absolute path", cwd));
-  if (!in.join.uts.empty() && !in.hostname.empty()) {
-    return invalid_spec("a hostname needs a private UTS namespace; this container joins one");
-  }
   if (in.cgroups_path.empty()) return invalid_spec("no cgroups path");
 
   json::object user_obj{{"uid", user.uid}, {"gid", user.gid}};

@@ -20,7 +20,8 @@
 //   are empty (CVE-2022-24769).
 // - mounts, masked and read-only paths: Docker's defaults for a non-privileged container.
 // - namespaces: pid, ipc, uts, mount, network — new, or joined by path (all containers of a task
-//   share network, IPC and UTS). The hostname is set only with a private UTS namespace. A new network
+//   share network, IPC and UTS). The spec's hostname is set only with a private UTS namespace (a joined
+//   one carries its own); the hostname still names the container in HOSTNAME and /etc/hosts. A new network
 //   namespace has only loopback (runc brings it up); nothing reaches outside.
 #pragma once
 

@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <csignal>
 #include <system_error>
+#include <thread>
 
 extern char** environ;
 
@@ -179,85 +180,46 @@ void PosixOs::close_fd(int fd) {
 
 Status PosixOs::create_namespaces(const NamespaceFiles& files, const std::string& hostname) {
   for (const auto& f : {files.net, files.ipc, files.uts}) GANTRY_RETURN_IF_ERROR(write_file(f, ""));
-  int ready[2], release[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) return make_error(ErrorKind::kRuntimeSystem, "pipe: " + errno_text(errno));
-  if (::pipe2(release, O_CLOEXEC) != 0) {
-    int e = errno;
-    ::close(ready[0]);
-    ::close(ready[1]);
-    return make_error(ErrorKind::kRuntimeSystem, "pipe: " + errno_text(e));
-  }
-  const char* name = hostname.c_str();
-  const size_t name_len = hostname.size();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    // The child of a multi-threaded process: system calls only, then _exit.
-    unsigned char failed_step = 0;
-    int err = 0;
-    if (::unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0) {
-      failed_step = 1;
-      err = errno;
-    } else if (::sethostname(name, name_len) != 0) {
-      failed_step = 2;
-      err = errno;
-    } else {
-      int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-      struct ifreq ifr {};
-      ifr.ifr_name[0] = 'l';
-      ifr.ifr_name[1] = 'o';
-      if (sock < 0 || ::ioctl(sock, SIOCGIFFLAGS, &ifr) != 0) {
-        failed_step = 3;
-        err = errno;
-      } else {
-        ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-        if (::ioctl(sock, SIOCSIFFLAGS, &ifr) != 0) {
-          failed_step = 3;
-          err = errno;
-        }
-      }
-    }
-    unsigned char report[2] = {failed_step, static_cast<unsigned char>(err)};
-    (void)!::write(ready[1], report, 2);
-    char x;
-    (void)!::read(release[0], &x, 1);  // until the parent has bind-mounted the namespaces
-    ::_exit(0);
-  }
-  ::close(ready[1]);
-  ::close(release[0]);
-  if (pid < 0) {
-    int e = errno;
-    ::close(ready[0]);
-    ::close(release[1]);
-    return make_error(ErrorKind::kRuntimeSystem, "fork: " + errno_text(e));
-  }
-  unsigned char report[2] = {255, 0};
-  ssize_t n = 0;
-  do {
-    n = ::read(ready[0], report, 2);
-  } while (n < 0 && errno == EINTR);
-  ::close(ready[0]);
+  // Network, IPC and UTS namespaces belong to a thread, not the process: a short-lived thread unshares
+  // them, sets them up, and bind-mounts them on the files (it is still in the server's mount namespace),
+  // so they outlive it. No fork: nothing of the server (descriptors, locks) leaks into a helper process.
   Status result;
-  if (n != 2) {
-    result = make_error(ErrorKind::kRuntimeSystem, "create namespaces: the helper process ended early");
-  } else if (report[0] != 0) {
-    const char* step = report[0] == 1 ? "unshare(net, ipc, uts)" : report[0] == 2 ? "sethostname" : "bring up lo";
-    result = make_error(ErrorKind::kRuntimeSystem, fmt::format("{}: {}", step, errno_text(report[1])));
-  } else {
+  std::thread worker([&] {
+    if (::unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) != 0) {
+      result = make_error(ErrorKind::kRuntimeSystem, "unshare(net, ipc, uts): " + errno_text(errno));
+      return;
+    }
+    if (::sethostname(hostname.data(), hostname.size()) != 0) {
+      result = make_error(ErrorKind::kRuntimeSystem, fmt::format("sethostname {}: {}", hostname, errno_text(errno)));
+      return;
+    }
+    int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr {};
+    ifr.ifr_name[0] = 'l';
+    ifr.ifr_name[1] = 'o';
+    bool up = sock >= 0 && ::ioctl(sock, SIOCGIFFLAGS, &ifr) == 0;
+    if (up) {
+      ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+      up = ::ioctl(sock, SIOCSIFFLAGS, &ifr) == 0;
+    }
+    int err = errno;
+    if (sock >= 0) ::close(sock);
+    if (!up) {
+      result = make_error(ErrorKind::kRuntimeSystem, "bring up lo: " + errno_text(err));
+      return;
+    }
     const std::pair<const std::filesystem::path*, const char*> ns[] = {
         {&files.net, "net"}, {&files.ipc, "ipc"}, {&files.uts, "uts"}};
     for (const auto& [file, kind] : ns) {
-      std::string source = fmt::format("/proc/{}/ns/{}", pid, kind);
+      std::string source = fmt::format("/proc/thread-self/ns/{}", kind);
       if (::mount(source.c_str(), file->c_str(), nullptr, MS_BIND, nullptr) != 0) {
         result = make_error(ErrorKind::kRuntimeSystem,
                             fmt::format("mount --bind {} {}: {}", source, file->string(), errno_text(errno)));
-        break;
+        return;
       }
     }
-  }
-  ::close(release[1]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  });
+  worker.join();
   if (!result.ok()) {
     for (const auto& f : {files.net, files.ipc, files.uts}) ::umount2(f.c_str(), MNT_DETACH);
   }

@@ -187,6 +187,7 @@ struct RunningTask {
   std::mutex mu;
   std::condition_variable cv;
   bool stop_requested = false;
+  uint64_t hurry = 0;  // bumped when a reset or shutdown wants the containers gone within its grace
   std::deque<Exit> exits;
   std::deque<HealthEvent> health;
 };
@@ -195,6 +196,45 @@ struct Pending {
   std::string arn;
   uint32_t cpu_units;
   uint64_t memory_mib;
+};
+
+// Bounds how many tasks are being set up at once (layers, cgroup, mounts, `runc run`): past a few per
+// CPU, starting more at once only makes each slower (and costs memory), without finishing sooner.
+class StartGate {
+ public:
+  explicit StartGate(unsigned slots) : free_(slots) {}
+  void acquire() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return free_ > 0; });
+    --free_;
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    ++free_;
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  unsigned free_;
+};
+
+// One task's hold on the gate, given back once (when its containers have been started).
+class StartSlot {
+ public:
+  explicit StartSlot(StartGate& gate) : gate_(gate) { gate_.acquire(); }
+  ~StartSlot() { release(); }
+  StartSlot(const StartSlot&) = delete;
+  StartSlot& operator=(const StartSlot&) = delete;
+  void release() {
+    if (held_) gate_.release();
+    held_ = false;
+  }
+
+ private:
+  StartGate& gate_;
+  bool held_ = true;
 };
 
 // A failure that ends the task before it runs: stopCode TaskFailedToStart with this stoppedReason.
@@ -366,6 +406,7 @@ class Supervisor::Impl {
       update(t->arn, [&](json::object& b) { ecs::task_state::stop_requested(b, "", reason, d_.clock.now()); });
       std::lock_guard task_lock(t->mu);
       t->stop_requested = true;
+      ++t->hurry;
       t->cv.notify_all();
     }
     std::unique_lock lock(mu_);
@@ -407,8 +448,17 @@ class Supervisor::Impl {
       used_cpu_ += p.cpu_units;
       used_mem_ += p.memory_mib;
       running_.emplace(p.arn, rt);
+      try {
+        std::thread([this, rt] { run(rt); }).detach();
+      } catch (const std::system_error& e) {
+        // No thread to be had: give the capacity back and leave the task queued for the next try.
+        spdlog::error("task {}: cannot start a thread for it: {}", p.arn, e.what());
+        used_cpu_ -= p.cpu_units;
+        used_mem_ -= p.memory_mib;
+        running_.erase(p.arn);
+        return;
+      }
       queue_.pop_front();
-      std::thread([this, rt] { run(rt); }).detach();
     }
   }
 
@@ -455,16 +505,36 @@ class Supervisor::Impl {
     std::optional<runtime::NamespaceFiles> namespaces;
     const fs::path task_dir = tasks_dir_ / task->id;
 
-    auto failure = prepare(*rt, *task, task_dir, containers, cgroup, namespaces);
+    std::optional<StartFailure> failure;
+    try {
+      StartSlot slot(start_gate_);
+      failure = prepare(*rt, *task, task_dir, containers, cgroup, namespaces);
+      if (failure) slot.release();
+      if (!failure) supervise(*rt, containers, slot);
+    } catch (const std::exception& e) {
+      // A bug, or a resource the system refused (a thread): end the task, never the server.
+      spdlog::error("task {}: {}", rt->arn, e.what());
+      failure = StartFailure{fmt::format("InternalError: Gantry failed to run the task: {}", e.what())};
+      for (auto& c : containers) {
+        if (c.state == ContainerState::kRunning) (void)runc_->kill(c.runtime_id, SIGKILL, true);
+      }
+    }
     if (failure) {
       update(rt->arn, [&](json::object& b) {
         auto now = d_.clock.now();
         ecs::task_state::pull_stopped(b, now);
         ecs::task_state::stop_requested(b, "TaskFailedToStart", failure->reason, now);
+        // The containers carry the reason too, as in ECS.
+        if (auto* list = b.if_contains("containers"); list && list->is_array()) {
+          std::vector<std::string> names;
+          for (const auto& c : list->as_array()) {
+            if (c.is_object()) names.emplace_back(str(c.as_object(), "name"));
+          }
+          for (const auto& n : names) ecs::task_state::container_stopped(b, n, std::nullopt, failure->reason);
+        }
         ecs::task_state::stopped(b, now);
       });
     } else {
-      supervise(*rt, containers);
       update(rt->arn, [&](json::object& b) { ecs::task_state::execution_stopped(b, d_.clock.now()); });
     }
     // Tear down: the containers are deleted by their waiters; what remains is files, mounts, cgroups.
@@ -700,10 +770,11 @@ class Supervisor::Impl {
 
   // Starts containers in dependsOn order, relays stop requests, and returns when every started
   // container has exited.
-  void supervise(RunningTask& rt, std::vector<ContainerRun>& containers) {
+  void supervise(RunningTask& rt, std::vector<ContainerRun>& containers, StartSlot& slot) {
     bool stopping = false;
     bool stopping_stored = false;
     bool marked_running = false;
+    uint64_t hurry_seen = 0;
     auto begin_stop = [&](std::string_view code, std::string_view reason) {
       if (stopping) return;
       stopping = true;
@@ -715,11 +786,16 @@ class Supervisor::Impl {
       });
     };
     for (;;) {
+      bool hurried = false;
       {
         std::lock_guard lock(rt.mu);
         if (rt.stop_requested && !stopping) {
           // StopTask (or shutdown) already stored desiredStatus, stopCode and reason.
           stopping = true;
+        }
+        if (rt.hurry != hurry_seen) {
+          hurry_seen = rt.hurry;
+          hurried = true;
         }
       }
       if (stopping && !stopping_stored) {
@@ -752,10 +828,25 @@ class Supervisor::Impl {
           }
         }
       }
-      if (!marked_running && !stopping) {
-        bool any_running = std::any_of(containers.begin(), containers.end(),
+      slot.release();  // the first containers are started; later ones (dependsOn) start on their own
+      {
+        bool running_now = std::any_of(containers.begin(), containers.end(),
                                        [](const ContainerRun& c) { return c.state == ContainerState::kRunning; });
-        if (any_running) {
+        bool waiting_now = std::any_of(containers.begin(), containers.end(),
+                                       [](const ContainerRun& c) { return c.state == ContainerState::kWaiting; });
+        // Nothing runs and something still waits: no event can come that would let it start (a
+        // dependency cycle, or a condition on a container that will never get there).
+        if (!stopping && !running_now && waiting_now) {
+          for (auto& c : containers) {
+            if (c.state != ContainerState::kWaiting) continue;
+            c.state = ContainerState::kNeverStarted;
+            c.reason = "DependencyConditionFailed: the containers it depends on can no longer reach their conditions";
+            update(rt.arn, [&](json::object& b) { ecs::task_state::container_stopped(b, c.name, std::nullopt, c.reason); });
+          }
+          begin_stop("TaskFailedToStart", "Containers could not start: their dependsOn conditions can never be met");
+        }
+        // RUNNING as the ECS agent reports it: once no container is still waiting to start.
+        if (!marked_running && !stopping && running_now && !waiting_now) {
           marked_running = true;
           update(rt.arn, [&](json::object& b) { ecs::task_state::running(b, d_.clock.now()); });
         }
@@ -771,6 +862,9 @@ class Supervisor::Impl {
             update(rt.arn, [&](json::object& b) { ecs::task_state::container_stopped(b, c.name, std::nullopt, ""); });
           }
           if (c.state != ContainerState::kRunning) continue;
+          if (hurried && c.term_sent && !c.kill_sent) {
+            if (auto g = grace()) c.kill_at = std::min(c.kill_at, now + *g);
+          }
           if (!c.term_sent) {
             c.term_sent = true;
             auto timeout = std::chrono::seconds(integer(c.def, "stopTimeout").value_or(30));
@@ -799,7 +893,8 @@ class Supervisor::Impl {
       {
         std::unique_lock lock(rt.mu);
         rt.cv.wait_until(lock, next_wake, [&] {
-          return !rt.exits.empty() || !rt.health.empty() || (rt.stop_requested && !stopping);
+          return !rt.exits.empty() || !rt.health.empty() || (rt.stop_requested && !stopping) ||
+                 rt.hurry != hurry_seen;
         });
         exits.swap(rt.exits);
         health.swap(rt.health);
@@ -959,6 +1054,7 @@ class Supervisor::Impl {
   uint32_t used_cpu_ = 0;
   uint64_t used_mem_ = 0;
   bool shutting_down_ = false;
+  StartGate start_gate_{std::max(2u, 2 * std::thread::hardware_concurrency())};
 };
 
 std::unique_ptr<Supervisor> Supervisor::create(SupervisorDeps deps, SupervisorOptions options) {

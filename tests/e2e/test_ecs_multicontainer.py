@@ -4,8 +4,7 @@ SUCCESS, HEALTHY), essential and non-essential exits, stopping the other contain
 stopTimeout), and container health checks.
 
 Needs root and runc, like test_ecs_tasks.py (whose helpers it uses); otherwise every test is skipped with
-GANTRY_E2E_SKIPPED. The health-check tests run only with GANTRY_HEALTHCHECKS=1 until the supervisor runs
-health checks."""
+GANTRY_E2E_SKIPPED."""
 import json
 import os
 import time
@@ -17,8 +16,6 @@ from botocore.exceptions import ClientError
 import test_ecs_tasks
 from test_ecs_tasks import (CLUSTER, ESSENTIAL_EXITED, EXECUTION_ROLE, LOG_GROUP, LOG_PREFIX, REGION, STATUS_ORDER,
                             TaskServerTestCase, loopback_image, runc_containers)
-
-HEALTHCHECKS = os.environ.get("GANTRY_HEALTHCHECKS") == "1"
 
 
 def setUpModule():
@@ -97,9 +94,9 @@ class MultiContainerTest(TaskServerTestCase):
         client = self.container(
             "client",
             'echo "client hostname $(hostname)"; '
-            'for i in $(seq 1 100); do body=$(wget -q -T 2 -O - http://127.0.0.1:8080/hostname) && break; '
+            'for i in $(seq 1 100); do body=$(wget -q -O - http://127.0.0.1:8080/hostname) && break; '
             'sleep 0.1; done; echo "fetched by ip: $body"; '
-            'echo "fetched by name: $(wget -q -T 2 -O - http://$(hostname):8080/hostname)"; '
+            'echo "fetched by name: $(wget -q -O - http://$(hostname):8080/hostname)"; '
             'echo "env HOSTNAME $HOSTNAME"',
             dependsOn=[{"containerName": "web", "condition": "START"}])
         self.register_task("webpair", web, client)
@@ -231,7 +228,7 @@ class MultiContainerTest(TaskServerTestCase):
         try:
             task = self.wait_for("the task with a dependency cycle to stop",
                                  lambda: [t for t in self.describe([arn]) if t["lastStatus"] == "STOPPED"],
-                                 timeout=15, interval=0.2)[0]
+                                 timeout=20, interval=0.2)[0]
         finally:
             if self.describe_one(arn)["lastStatus"] != "STOPPED":
                 self.ecs.stop_task(cluster=CLUSTER, task=arn, reason="cycle test cleanup")
@@ -290,10 +287,10 @@ class MultiContainerTest(TaskServerTestCase):
         # ignores SIGTERM (pid 1 has no default signal actions), so it is SIGKILLed after its 2 s.
         graceful = self.container("graceful", 'trap "echo graceful got TERM; exit 0" TERM; echo graceful ready; '
                                               'sleep 300 & wait', essential=False)
-        stubborn = self.container("stubborn", ["sleep", "300"], essential=False, stopTimeout=2)
+        stubborn = self.container("stubborn", "echo stubborn up; exec sleep 300", essential=False, stopTimeout=2)
         self.register_task("sidecars", main, graceful, stubborn)
         arn = self.run_tasks("sidecars")[0]["taskArn"]
-        task, snapshots = self.watch_until_stopped(arn, timeout=40)
+        task, snapshots = self.watch_until_stopped(arn, timeout=60)
         self.assert_status_forward(snapshots)
         self.assertEqual(task.get("stopCode"), "EssentialContainerExited", self.dump(task))
         self.assertEqual(task.get("stoppedReason"), ESSENTIAL_EXITED)
@@ -301,39 +298,43 @@ class MultiContainerTest(TaskServerTestCase):
         self.assertEqual(containers["main"].get("exitCode"), 0)
         self.assertEqual(containers["graceful"].get("exitCode"), 0, self.dump(task))
         self.assertEqual(containers["stubborn"].get("exitCode"), 137, self.dump(task))
+        # The containers start one after the other (on a loaded machine, seconds apart): the stop begins
+        # once main has exited and the last one, stubborn, has started.
         main_done = self.event_time(task, "main", "main done")
-        took = task["executionStoppedAt"].timestamp() - main_done
-        self.assertGreaterEqual(took, 1.5, "stubborn was SIGKILLed only after its stopTimeout of 2 s")
+        stubborn_up = self.event_time(task, "stubborn", "stubborn up")
+        begin = max(main_done, stubborn_up)
+        took = task["executionStoppedAt"].timestamp() - begin
+        self.assertGreaterEqual(took, 1.5, "stubborn was SIGKILLed only after its stopTimeout of 2 s" + self.dump(task))
         self.assertLess(took, 10, "the sidecars were stopped soon after main exited" + self.dump(task))
         graceful_term = self.event_time(task, "graceful", "graceful got TERM")
-        self.assertLess(graceful_term - main_done, 3, "graceful got SIGTERM right after main exited")
+        self.assertLess(graceful_term - begin, 3, "graceful got SIGTERM right after main exited")
+        self.assertLess(graceful_term - begin, took, "SIGTERM went to every container at once")
         self.assertIn("stoppingAt", task)
         self.assertEqual(runc_containers(self.server.data_dir), [])
 
     def test_reset_kills_a_task_that_is_already_stopping(self):
-        """POST /_gantry/reset kills every container at once, also those of a task already waiting for a
-        container's stopTimeout after a StopTask."""
-        main = self.container("main", 'trap "exit 0" TERM; echo main ready; sleep 300 & wait')
+        """POST /_gantry/reset kills every container at once, also one a StopTask already sent SIGTERM to and
+        that waits out its stopTimeout. (One container is enough; the same holds for the sidecars of a task
+        whose essential container exited, and for the server's shutdown grace.)"""
         stubborn = self.container("stubborn", 'trap "" TERM; echo stubborn ready; while true; do sleep 1; done',
-                                  essential=False, stopTimeout=25)
-        self.register_task("slow-stop", main, stubborn)
+                                  stopTimeout=15)
+        self.register_task("slow-stop", stubborn)
         arn = self.run_tasks("slow-stop")[0]["taskArn"]
         self.log_lines(arn, ["stubborn ready"], container="stubborn", timeout=20)
         self.ecs.stop_task(cluster=CLUSTER, task=arn)
-        self.wait_for("main to stop", lambda: self.by_name(self.describe_one(arn))["main"]["lastStatus"] == "STOPPED",
+        self.wait_for("the task to be stopping", lambda: self.describe_one(arn)["lastStatus"] == "DEACTIVATING",
                       timeout=10)
+        time.sleep(0.5)  # SIGTERM sent, SIGKILL due in 15 s
         started = time.monotonic()
         req = urllib.request.Request(self.server.endpoint + "/_gantry/reset", method="POST", data=b"")
         with urllib.request.urlopen(req, timeout=40) as r:
             self.assertEqual(r.status, 200)
         took = time.monotonic() - started
-        self.assertLess(took, 5, f"reset waited {took:.1f} s for a container's stopTimeout (25 s) instead of "
-                                 "killing it" + self.log_tail())
+        self.assertLess(took, 5, f"reset waited {took:.1f} s for the container's stopTimeout (15 s) instead of "
+                                 "killing it at once" + self.log_tail())
         self.assertEqual(runc_containers(self.server.data_dir), [])
 
     # --- health checks -----------------------------------------------------------------------------------
-    @unittest.skipUnless(HEALTHCHECKS, "container health checks: set GANTRY_HEALTHCHECKS=1 once the supervisor "
-                                       "runs them")
     def test_health_check_and_healthy_dependency(self):
         check = {"command": ["CMD-SHELL", "test -f /tmp/ready"], "interval": 5, "retries": 2, "startPeriod": 0}
         app = self.container("app", 'trap "exit 0" TERM; touch /tmp/ready; echo app ready; sleep 300 & wait',
@@ -370,8 +371,6 @@ class MultiContainerTest(TaskServerTestCase):
             self.assertEqual(t.get("stopCode"), "UserInitiated")
         self.assertEqual(self.by_name(self.describe_one(arn))["after"].get("exitCode"), 0)
 
-    @unittest.skipUnless(HEALTHCHECKS, "container health checks: set GANTRY_HEALTHCHECKS=1 once the supervisor "
-                                       "runs them")
     def test_healthy_dependency_that_turns_unhealthy_fails_the_start(self):
         check = {"command": ["CMD-SHELL", "exit 1"], "interval": 5, "retries": 1, "startPeriod": 0}
         app = self.container("app", 'trap "exit 0" TERM; echo app up; sleep 300 & wait', healthCheck=check)
@@ -384,6 +383,10 @@ class MultiContainerTest(TaskServerTestCase):
         self.assertEqual(task.get("stopCode"), "TaskFailedToStart", self.dump(task))
         self.assertNotIn("exitCode", containers["after"], self.dump(task))
         self.assertEqual(containers["app"]["lastStatus"], "STOPPED")
+        self.assertEqual(containers["app"].get("healthStatus"), "UNHEALTHY", "after gave up because app turned "
+                         "UNHEALTHY" + self.dump(task))
+        self.assertGreaterEqual(task["stoppingAt"].timestamp() - task["pullStoppedAt"].timestamp(), 4,
+                                "the first check runs an interval (5 s) after app started" + self.dump(task))
 
 
 if __name__ == "__main__":

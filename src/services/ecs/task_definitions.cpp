@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <functional>
+#include <map>
 #include <set>
 
 #include "core/pagination.h"
@@ -218,6 +220,35 @@ Status check_containers(json::array& containers, const Sizes& sizes, bool fargat
                                     self, target));
         if (target == self) return client(fmt::format("Container '{}' cannot depend on itself.", self));
       }
+    }
+  }
+  // A dependency cycle (a → b → a) would leave its containers waiting for ever: ECS refuses it.
+  {
+    std::map<std::string, std::vector<std::string>> edges;
+    for (auto& cv : containers) {
+      auto& c = cv.as_object();
+      std::string self = get_string(c, "name").value_or("");
+      if (auto* deps = get_array(c, "dependsOn")) {
+        for (const auto& d : *deps) edges[self].push_back(get_string(d.as_object(), "containerName").value_or(""));
+      }
+    }
+    std::map<std::string, int> state;  // 1: on the path, 2: done
+    std::function<std::optional<std::string>(const std::string&)> visit = [&](const std::string& n)
+        -> std::optional<std::string> {
+      state[n] = 1;
+      for (const auto& m : edges[n]) {
+        if (state[m] == 1) return m;
+        if (state[m] == 0) {
+          if (auto cycle = visit(m)) return cycle;
+        }
+      }
+      state[n] = 2;
+      return std::nullopt;
+    };
+    for (const auto& [n, _] : edges) {
+      if (state[n] != 0) continue;
+      if (auto cycle = visit(n))
+        return client(fmt::format("The dependsOn of container '{}' forms a cycle: containers cannot start.", *cycle));
     }
   }
   if (essential == 0) return client("A task definition must have at least one essential container.");
