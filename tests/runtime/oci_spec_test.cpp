@@ -390,8 +390,14 @@ TEST(BuildOciSpec, NamespacesNewOrJoined) {
                          json::object{{"type", "ipc"}, {"path", "/proc/42/ns/ipc"}},
                          json::object{{"type", "uts"}, {"path", "/proc/42/ns/uts"}}}));
   EXPECT_FALSE(joined.contains("hostname"));
-  in.hostname = "x";
-  EXPECT_FALSE(build_oci_spec(in).ok()) << "a hostname cannot be set in a joined UTS namespace";
+  // A joined UTS namespace carries its own hostname: the spec sets none, the environment still names it.
+  in.hostname = "ip-10-0-0-7.ec2.internal";
+  auto named = spec_of(in);
+  EXPECT_FALSE(named.contains("hostname"));
+  bool has_env = false;
+  for (const auto& e : named.at("process").as_object().at("env").as_array())
+    has_env |= e.as_string() == "HOSTNAME=ip-10-0-0-7.ec2.internal";
+  EXPECT_TRUE(has_env);
 }
 
 TEST(BuildOciSpec, CgroupsPathAndResources) {
