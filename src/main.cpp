@@ -46,6 +46,14 @@ int main(int argc, char** argv) {
   server->add_option("--capacity-memory", config.capacity_memory,
                      "MiB of memory the node offers to tasks; default the host's memory")
       ->envname("GANTRY_CAPACITY_MEMORY");
+  server->add_option("--root-credentials", config.root_credentials,
+                     "ACCESS_KEY_ID:SECRET of the account root (default: DATA_DIR/credentials, made on first start)")
+      ->envname("GANTRY_ROOT_CREDENTIALS");
+  std::string auth_mode = "on";
+  server->add_option("--auth", auth_mode, "on: verify every request's SigV4 signature; off: accept any signer")
+      ->envname("GANTRY_AUTH")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"on", "off"}));
   server->add_flag("--enable-reset", config.enable_reset,
                    "Serve POST /_gantry/reset, which wipes all state (for test suites)")
       ->envname("GANTRY_ENABLE_RESET");
@@ -84,6 +92,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (server->parsed()) {
+    config.auth = auth_mode == "on";
     auto st = gantry::server::run(config);
     if (!st) {
       spdlog::critical("{}", st.error().message);

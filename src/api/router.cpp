@@ -98,6 +98,30 @@ struct Router::Impl {
     return ctx;
   }
 
+  // AWS names a failed verification differently per protocol.
+  static Error auth_error(const auth::AuthError& e, Protocol p) {
+    using F = auth::Failure;
+    ErrorKind kind = ErrorKind::kAuthInvalidSignature;
+    switch (p) {
+      case Protocol::kJson:
+        kind = e.failure == F::kUnknownKey ? ErrorKind::kAuthUnrecognizedClient : ErrorKind::kAuthInvalidSignature;
+        break;
+      case Protocol::kRestJson:
+        kind = e.failure == F::kUnknownKey ? ErrorKind::kAuthUnrecognizedClient403 : ErrorKind::kAuthInvalidSignature403;
+        break;
+      case Protocol::kQuery:
+        kind = e.failure == F::kUnknownKey ? ErrorKind::kAuthInvalidClientTokenId : ErrorKind::kAuthSignatureDoesNotMatch;
+        break;
+      case Protocol::kEc2:
+        kind = e.failure == F::kExpired ? ErrorKind::kAuthRequestExpired : ErrorKind::kAuthFailure;
+        break;
+    }
+    std::string message = e.message;
+    if (p == Protocol::kEc2 && e.failure != F::kExpired)
+      message = "AWS was not able to validate the provided access credentials";
+    return make_error(kind, std::move(message));
+  }
+
   http::Response fail(const Error& e, const ServiceInfo* s, Protocol fallback, std::string_view request_id) const {
     return protocol::encode_error(e, error_context(s, fallback, request_id));
   }
@@ -139,6 +163,14 @@ struct Router::Impl {
     ctx.access_key_id = cred.access_key_id;
     ctx.principal_arn = fmt::format("arn:aws:iam::{}:root", options.account_id);
     ctx.now = clock.now();
+    if (options.keys != nullptr) {
+      Protocol p = service != nullptr ? service->protocol : guess;
+      auto verified = auth::verify(req, cred, *options.keys, ctx.now);
+      if (verified.malformed) return fail(*verified.malformed, service, guess, request_id);
+      if (verified.auth_error) return fail(auth_error(*verified.auth_error, p), service, guess, request_id);
+      ctx.scope.account = verified.ok->key.account;
+      ctx.principal_arn = verified.ok->key.principal_arn;
+    }
     ctx.random = &random;
 
     if (!target.empty()) {

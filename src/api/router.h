@@ -4,6 +4,7 @@
 // does not implement answers UnsupportedOperation (never a fake success).
 #pragma once
 
+#include "auth/sigv4_verify.h"
 #include <boost/json.hpp>
 #include <functional>
 #include <map>
@@ -43,6 +44,9 @@ struct QueryService {
 struct RouterOptions {
   std::string account_id = "000000000000";
   std::string default_region = "us-east-1";
+  // Verifies every request's SigV4 signature against these keys; null: signatures are read, not
+  // verified (`--auth off`).
+  const auth::KeyStore* keys = nullptr;
 };
 
 class Router {

@@ -10,6 +10,14 @@ WireError wire_error(ErrorKind kind, std::string_view validation_type) {
     case ErrorKind::kUnknownService: return {"UnknownServiceException", 400, true};
     case ErrorKind::kMissingAuthentication: return {"MissingAuthenticationTokenException", 403, true};
     case ErrorKind::kIncompleteSignature: return {"IncompleteSignatureException", 400, true};
+    case ErrorKind::kAuthUnrecognizedClient: return {"UnrecognizedClientException", 400, true};
+    case ErrorKind::kAuthUnrecognizedClient403: return {"UnrecognizedClientException", 403, true};
+    case ErrorKind::kAuthInvalidClientTokenId: return {"InvalidClientTokenId", 403, true};
+    case ErrorKind::kAuthInvalidSignature: return {"InvalidSignatureException", 400, true};
+    case ErrorKind::kAuthInvalidSignature403: return {"InvalidSignatureException", 403, true};
+    case ErrorKind::kAuthSignatureDoesNotMatch: return {"SignatureDoesNotMatch", 403, true};
+    case ErrorKind::kAuthFailure: return {"AuthFailure", 401, true};
+    case ErrorKind::kAuthRequestExpired: return {"RequestExpired", 400, true};
     case ErrorKind::kRequestTooLarge: return {"RequestEntityTooLargeException", 413, true};
     case ErrorKind::kInvalidAction: return {"InvalidAction", 400, true};
     case ErrorKind::kInternal: return {"InternalFailure", 500, false};

@@ -18,6 +18,15 @@ enum class ErrorKind {
   kUnknownService,          // request could not be routed to any service
   kMissingAuthentication,   // no SigV4 signature at all
   kIncompleteSignature,     // a SigV4 signature that is not well formed
+  // A signature that does not verify, by protocol (AWS names these differently per protocol):
+  kAuthUnrecognizedClient,     // json: unknown access key (400 UnrecognizedClientException)
+  kAuthUnrecognizedClient403,  // rest-json: the same, 403
+  kAuthInvalidClientTokenId,   // query: unknown access key (403 InvalidClientTokenId)
+  kAuthInvalidSignature,       // json: wrong or expired signature (400 InvalidSignatureException)
+  kAuthInvalidSignature403,    // rest-json: the same, 403
+  kAuthSignatureDoesNotMatch,  // query: wrong or expired signature (403 SignatureDoesNotMatch)
+  kAuthFailure,                // ec2: unknown key or wrong signature (401 AuthFailure)
+  kAuthRequestExpired,         // ec2: expired signature (400 RequestExpired)
   kRequestTooLarge,         // body over the limit
   kInvalidAction,           // query protocol: unknown Action
   kInternal,                // a bug or an unexpected failure on our side

@@ -1,5 +1,6 @@
 #include "server/app.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
@@ -8,6 +9,7 @@
 #include <filesystem>
 
 #include "api/router.h"
+#include "auth/keys.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "http/server.h"
@@ -73,7 +75,23 @@ Status run(const Config& config) {
   SystemRandom random;
   const auto started = std::chrono::steady_clock::now();
 
-  api::Router router(api::RouterOptions{config.account_id, config.region}, clock, random);
+  // Who may call: the account root's key pair (IAM users and sessions come later).
+  auth::RootCredentials root;
+  if (!config.root_credentials.empty()) {
+    GANTRY_ASSIGN_OR_RETURN(root, auth::parse_root_credentials(config.root_credentials));
+  } else {
+    GANTRY_ASSIGN_OR_RETURN(root, auth::load_or_create_root_credentials(config.data_dir, random));
+    spdlog::info("root credentials {} {} (access key {}; use them with AWS_SHARED_CREDENTIALS_FILE={})",
+                 root.created ? "written to" : "read from", root.file.string(), root.access_key_id,
+                 root.file.string());
+  }
+  auth::StaticKeyStore keys({auth::AccessKey{root.access_key_id, root.secret, config.account_id,
+                                             fmt::format("arn:aws:iam::{}:root", config.account_id)}});
+  if (!config.auth)
+    spdlog::warn("--auth off: signatures are NOT verified; anyone who can reach this port can do anything. Use it "
+                 "for throwaway local work only");
+  api::RouterOptions router_options{config.account_id, config.region, config.auth ? &keys : nullptr};
+  api::Router router(router_options, clock, random);
   auto ecs_store = ecs::make_sqlite_store(*db);
   auto ec2_store = ec2::make_sqlite_store(*db);
   auto ecr_store = ecr::make_sqlite_store(*db);

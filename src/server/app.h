@@ -20,6 +20,8 @@ struct Config {
   std::string oci_runtime = "runc";  // path or name in PATH
   uint32_t capacity_cpu = 0;         // ECS cpu units tasks may reserve; 0: 1024 per CPU
   uint64_t capacity_memory = 0;      // MiB tasks may reserve; 0: the host's memory
+  std::string root_credentials;      // "AKID:SECRET"; empty: <data-dir>/credentials (created if missing)
+  bool auth = true;                  // false: signatures are read but not verified
 };
 
 // Runs the server until SIGINT/SIGTERM. Returns an error when it cannot start.

@@ -30,13 +30,16 @@ ACCESS_KEY = "AKIA" + secrets.token_hex(8).upper()
 SECRET_KEY = secrets.token_urlsafe(30)
 
 _LISTEN_RE = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+_SANITIZER_RE = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error: ")
 
 
 class GantryServer:
     """One server process on a free loopback port with its own data dir."""
 
-    def __init__(self, data_dir=None, extra_args=(), enable_reset=True):
+    def __init__(self, data_dir=None, extra_args=(), enable_reset=True, root_credentials=True):
         self.enable_reset = enable_reset  # False: start without --enable-reset (POST /_gantry/reset is 404)
+        # False: no --root-credentials; the server uses (or makes) <data-dir>/credentials.
+        self.root_credentials = root_credentials
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="gantry-e2e-")
         self.extra_args = list(extra_args)
@@ -52,6 +55,7 @@ class GantryServer:
         self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [BINARY, "server", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
+             *(["--root-credentials", f"{ACCESS_KEY}:{SECRET_KEY}"] if self.root_credentials else []),
              *(["--enable-reset"] if self.enable_reset else []), "--log-level", "info", *self.extra_args],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
@@ -95,8 +99,13 @@ class GantryServer:
         self.log.close()
         code = self.proc.returncode
         self.proc = None
+        log = self.read_log()
         # The log is read again by the next start(): keep only lines of the next run.
         os.replace(self.log_path, self.log_path + ".prev")
+        # A sanitizer build reports memory errors, leaks and undefined behaviour in the server's log.
+        m = _SANITIZER_RE.search(log)
+        if m:
+            raise AssertionError(f"the server's sanitizer reported a problem:\n{log[max(0, m.start() - 200):][:6000]}")
         return code
 
     def kill9(self):

@@ -292,12 +292,15 @@ class JsonProtocolTest(ServerTestCase):
     def test_invalid_utf8_quoted_in_errors(self):
         # Error messages quote the client's bytes; the bodies must stay valid UTF-8 JSON/XML.
         import socket
+        # Raw bytes no signer would send: on a server that reads signatures without verifying them.
+        plain = GantryServer(extra_args=["--auth", "off"]).start()
+        self.addCleanup(plain.cleanup)
         for target, service in ((b"\xff\xfe.Op", b"ecs"), (ECS_PREFIX.encode() + b".\xc3\x28Op", b"ecs")):
             req = (b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: " + target +
                    b"\r\nX-Amz-Date: 20260101T000000Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AK/20260101/"
                    b"us-east-1/" + service + b"/aws4_request, SignedHeaders=host, Signature=00\r\n"
                    b"Content-Length: 2\r\nConnection: close\r\n\r\n{}")
-            s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+            s = socket.create_connection(("127.0.0.1", plain.port), timeout=10)
             data = b""
             try:
                 s.sendall(req)

@@ -17,7 +17,7 @@ def setUpModule():
 
 class SeedWorkflowTest(ServerTestCase):
     def test_seed_workflow_script(self):
-        env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY)
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_CONFIG_FILE="/dev/null")
         p = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "seed-workflow"),
                             "--endpoint", self.server.endpoint], env=env, capture_output=True, text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
@@ -36,7 +36,7 @@ class SeedWorkflowTest(ServerTestCase):
         self.assertEqual((td["cpu"], td["memory"]), ("256", "512"))
 
     def test_seed_workflow_is_rerunnable(self):
-        env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY)
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_CONFIG_FILE="/dev/null")
         for _ in range(2):
             p = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "seed-workflow"),
                                 "--endpoint", self.server.endpoint], env=env, capture_output=True, text=True,
