@@ -26,6 +26,7 @@
 #include "services/ec2/network.h"
 #include "services/logs/service.h"
 #include "services/logs/sink.h"
+#include "services/sts/service.h"
 #include "store/database.h"
 #include "runtime/os.h"
 #include "supervisor/supervisor.h"
@@ -113,6 +114,7 @@ Status run(const Config& config) {
 
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecs::make_service(*ecs_store, network, *tasks)));
   GANTRY_RETURN_IF_ERROR(router.add_query_service(ec2::make_service(*ec2_store)));
+  GANTRY_RETURN_IF_ERROR(router.add_query_service(sts::make_service()));
   std::atomic<uint16_t> port{0};  // known once the server listens (--listen may ask for port 0)
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecr::make_service(*ecr_store, [&port] { return port.load(); })));
   GANTRY_RETURN_IF_ERROR(router.add_json_service(logs::make_service(*logs_store)));

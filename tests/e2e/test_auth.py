@@ -71,6 +71,13 @@ class SignatureTest(ServerTestCase):
         status, body = send(self.server, "iam", b"Action=ListUsers&Version=2010-05-08", self.form)
         self.assertEqual((status, xml_code(body)), (501, "UnsupportedOperation"), body)
 
+    def test_get_caller_identity_names_the_signer(self):
+        who = self.server.client("sts").get_caller_identity()
+        self.assertEqual((who["Account"], who["Arn"], who["UserId"]),
+                         (harness.ACCOUNT, f"arn:aws:iam::{harness.ACCOUNT}:root", harness.ACCOUNT))
+        p = self.server.aws("sts", "get-caller-identity")
+        self.assertEqual(json.loads(p.stdout)["Arn"], f"arn:aws:iam::{harness.ACCOUNT}:root")
+
     def test_wrong_secret_is_refused_in_each_dialect(self):
         wrong = "x" * 40
         status, body = send(self.server, "ecs", b"{}", self.json_headers, secret=wrong)

@@ -336,13 +336,13 @@ class QueryAndRestProtocolTest(ServerTestCase):
             self.assertIn(op, err["Error"]["Message"])
 
     def test_sts_and_iam(self):
-        self.assertUnsupported(lambda: self.server.client("sts").get_caller_identity(), "GetCallerIdentity")
+        self.assertUnsupported(lambda: self.server.client("sts").get_session_token(), "GetSessionToken")
         self.assertUnsupported(lambda: self.server.client("iam").list_users(), "ListUsers")
         self.assertUnsupported(lambda: self.server.client("iam").create_role(
             RoleName="r", AssumeRolePolicyDocument="{}"), "CreateRole")
 
     def test_query_error_shape(self):
-        status, headers, body = raw_signed(self.server, "sts", None, b"Action=GetCallerIdentity&Version=2011-06-15",
+        status, headers, body = raw_signed(self.server, "sts", None, b"Action=GetSessionToken&Version=2011-06-15",
                                            headers={"Content-Type": FORM})
         self.assertEqual(status, 501)
         self.assertTrue(headers["content-type"].startswith("text/xml"))
