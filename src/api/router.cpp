@@ -170,6 +170,7 @@ struct Router::Impl {
       if (verified.auth_error) return fail(auth_error(*verified.auth_error, p), service, guess, request_id);
       ctx.scope.account = verified.ok->key.account;
       ctx.principal_arn = verified.ok->key.principal_arn;
+      ctx.principal_id = verified.ok->key.principal_id;
     }
     ctx.random = &random;
 
@@ -216,6 +217,7 @@ struct Router::Impl {
     if (svc == query_services.end()) return unsupported(s, q.action, ctx.request_id);
     auto handler = svc->second.service.operations.find(q.action);
     if (handler == svc->second.service.operations.end()) return unsupported(s, q.action, ctx.request_id);
+    if (auto no = denied(s, q.action, ctx)) return fail(*no, &s, s.protocol, ctx.request_id);
     auto input = protocol::decode_query_input(svc->second.model, q.action, q.params, s.protocol);
     if (!input) return fail(input.error(), &s, s.protocol, ctx.request_id);
     auto valid = svc->second.model.validate_input(q.action, *input);
@@ -229,6 +231,24 @@ struct Router::Impl {
     return protocol::xml_response(s.protocol, q.action, s.xml_namespace, ctx.request_id, *out);
   }
 
+  // IAM: may this caller call this operation? Resource-level permissions are not computed yet: every
+  // operation is asked about resource "*".
+  std::optional<Error> denied(const ServiceInfo& s, std::string_view op, const RequestContext& ctx) const {
+    if (options.authorizer == nullptr || options.keys == nullptr) return std::nullopt;
+    if (s.signing_name == "sts" && op == "GetCallerIdentity") return std::nullopt;  // needs no permission, as in AWS
+    std::string action = fmt::format("{}:{}", s.signing_name, op);
+    auto reason = options.authorizer->deny(ctx, action, "*");
+    if (!reason) return std::nullopt;
+    switch (s.protocol) {
+      case Protocol::kJson: return make_error(ErrorKind::kAccessDenied, *reason);
+      case Protocol::kRestJson: return make_error(ErrorKind::kAccessDenied403, *reason);
+      case Protocol::kQuery: return make_error(ErrorKind::kAccessDeniedQuery, *reason);
+      case Protocol::kEc2:
+        return make_error(ErrorKind::kUnauthorizedOperation, "You are not authorized to perform this operation. " + *reason);
+    }
+    return std::nullopt;
+  }
+
   http::Response handle_json(const ServiceInfo& s, const std::string& op, http::Request& req, RequestContext& ctx) {
     if (!s.knows(op))
       return fail(make_error(ErrorKind::kUnknownOperation,
@@ -238,6 +258,7 @@ struct Router::Impl {
     if (svc == json_services.end()) return unsupported(s, op, ctx.request_id);
     auto handler = svc->second.service.operations.find(op);
     if (handler == svc->second.service.operations.end()) return unsupported(s, op, ctx.request_id);
+    if (auto no = denied(s, op, ctx)) return fail(*no, &s, Protocol::kJson, ctx.request_id);
     auto input = protocol::parse_json_body(req.body);
     if (!input) return fail(input.error(), &s, Protocol::kJson, ctx.request_id);
     auto valid = svc->second.model.validate_input(op, *input);

@@ -67,20 +67,10 @@ Result<RootCredentials> load_or_create_root_credentials(const std::filesystem::p
     c.file = path;
     return c;
   }
-  static constexpr char kIdChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  static constexpr char kSecretChars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  auto pick = [&](size_t n, std::string_view alphabet) {
-    std::string bytes = random.hex(n);  // 2 hex digits per character
-    std::string out;
-    for (size_t i = 0; i < n; ++i) {
-      unsigned v = static_cast<unsigned>(std::stoul(bytes.substr(2 * i, 2), nullptr, 16));
-      out.push_back(alphabet[v % alphabet.size()]);
-    }
-    return out;
-  };
+  auto pair = generate_key_pair(random);
   RootCredentials c;
-  c.access_key_id = "AKIA" + pick(16, std::string_view(kIdChars, 32));
-  c.secret = pick(40, std::string_view(kSecretChars, 64));
+  c.access_key_id = pair.access_key_id;
+  c.secret = pair.secret;
   c.file = path;
   c.created = true;
   std::string text = fmt::format(
@@ -98,6 +88,22 @@ Result<RootCredentials> load_or_create_root_credentials(const std::filesystem::p
     return invalid(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
   }
   return c;
+}
+
+std::string random_chars(Random& random, size_t n, std::string_view alphabet) {
+  std::string bytes = random.hex(n);  // 2 hex digits (one random byte) per character
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    unsigned v = static_cast<unsigned>(std::stoul(bytes.substr(2 * i, 2), nullptr, 16));
+    out.push_back(alphabet[v % alphabet.size()]);
+  }
+  return out;
+}
+
+KeyPair generate_key_pair(Random& random) {
+  static constexpr std::string_view kIdChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  static constexpr std::string_view kSecretChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  return KeyPair{"AKIA" + random_chars(random, 16, kIdChars), random_chars(random, 40, kSecretChars)};
 }
 
 std::optional<AccessKey> StaticKeyStore::find(std::string_view access_key_id) const {

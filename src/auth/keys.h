@@ -25,6 +25,14 @@ struct RootCredentials {
   bool created = false;        // written by this start
 };
 
+struct KeyPair {
+  std::string access_key_id;  // "AKIA" + 16 characters of [A-Z2-7]
+  std::string secret;         // 40 characters of [A-Za-z0-9+/]
+};
+KeyPair generate_key_pair(Random& random);
+// `n` characters drawn from `alphabet` (at most 256 characters) with `random`.
+std::string random_chars(Random& random, size_t n, std::string_view alphabet);
+
 // "AKID:SECRET" (key id 16–128 characters of [A-Z0-9], secret at least 8 characters).
 Result<RootCredentials> parse_root_credentials(std::string_view text);
 // Reads <data_dir>/credentials, or creates it with a random key pair ("AKIA" + 16 characters, a

@@ -23,6 +23,8 @@ bool unreserved(unsigned char c) {
          c == '.' || c == '~';
 }
 
+}  // namespace
+
 std::string uri_encode(std::string_view in, bool keep_slash) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -38,6 +40,8 @@ std::string uri_encode(std::string_view in, bool keep_slash) {
   }
   return out;
 }
+
+namespace {
 
 std::string hex(const unsigned char* data, size_t n) {
   static constexpr char kHex[] = "0123456789abcdef";

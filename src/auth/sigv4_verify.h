@@ -28,6 +28,7 @@ struct AccessKey {
   std::string secret;
   std::string account;
   std::string principal_arn;  // arn:aws:iam::<account>:root, :user/<name>, :assumed-role/<role>/<session>
+  std::string principal_id;   // GetCallerIdentity's UserId: the account id for root, AIDA... for a user
 };
 
 class KeyStore {
@@ -46,6 +47,10 @@ struct AuthError {
   Failure failure;
   std::string message;  // what AWS says; never anything derived from the secret
 };
+
+// RFC 3986 percent-encoding as AWS does it: unreserved characters (A-Z a-z 0-9 - _ . ~) kept, every
+// other byte %XX (upper-case hex); '/' kept when `keep_slash`.
+std::string uri_encode(std::string_view in, bool keep_slash);
 
 // The pieces, exposed for tests.
 std::string canonical_uri(std::string_view raw_path);

@@ -18,6 +18,16 @@ WireError wire_error(ErrorKind kind, std::string_view validation_type) {
     case ErrorKind::kAuthSignatureDoesNotMatch: return {"SignatureDoesNotMatch", 403, true};
     case ErrorKind::kAuthFailure: return {"AuthFailure", 401, true};
     case ErrorKind::kAuthRequestExpired: return {"RequestExpired", 400, true};
+    case ErrorKind::kAccessDenied: return {"AccessDeniedException", 400, true};
+    case ErrorKind::kAccessDenied403: return {"AccessDeniedException", 403, true};
+    case ErrorKind::kAccessDeniedQuery: return {"AccessDenied", 403, true};
+    case ErrorKind::kUnauthorizedOperation: return {"UnauthorizedOperation", 403, true};
+    case ErrorKind::kIamNoSuchEntity: return {"NoSuchEntity", 404, true};
+    case ErrorKind::kIamEntityAlreadyExists: return {"EntityAlreadyExists", 409, true};
+    case ErrorKind::kIamDeleteConflict: return {"DeleteConflict", 409, true};
+    case ErrorKind::kIamMalformedPolicyDocument: return {"MalformedPolicyDocument", 400, true};
+    case ErrorKind::kIamLimitExceeded: return {"LimitExceeded", 409, true};
+    case ErrorKind::kIamInvalidInput: return {"InvalidInput", 400, true};
     case ErrorKind::kRequestTooLarge: return {"RequestEntityTooLargeException", 413, true};
     case ErrorKind::kInvalidAction: return {"InvalidAction", 400, true};
     case ErrorKind::kInternal: return {"InternalFailure", 500, false};

@@ -27,6 +27,11 @@ enum class ErrorKind {
   kAuthSignatureDoesNotMatch,  // query: wrong or expired signature (403 SignatureDoesNotMatch)
   kAuthFailure,                // ec2: unknown key or wrong signature (401 AuthFailure)
   kAuthRequestExpired,         // ec2: expired signature (400 RequestExpired)
+  // Authenticated but not allowed by IAM policy, by protocol:
+  kAccessDenied,               // json: 400 AccessDeniedException
+  kAccessDenied403,            // rest-json: 403 AccessDeniedException
+  kAccessDeniedQuery,          // query: 403 AccessDenied
+  kUnauthorizedOperation,      // ec2: 403 UnauthorizedOperation
   kRequestTooLarge,         // body over the limit
   kInvalidAction,           // query protocol: unknown Action
   kInternal,                // a bug or an unexpected failure on our side
@@ -72,6 +77,13 @@ enum class ErrorKind {
   kEcrReferencedImagesNotFound,
   kEcrLimitExceeded,
   // CloudWatch Logs (json 1.1 API): Logs' own exception names.
+  kIamNoSuchEntity,
+  kIamEntityAlreadyExists,
+  kIamDeleteConflict,
+  kIamMalformedPolicyDocument,
+  kIamLimitExceeded,
+  kIamInvalidInput,
+
   kLogsResourceNotFound,
   kLogsResourceAlreadyExists,
   kLogsInvalidParameter,

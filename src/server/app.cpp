@@ -26,6 +26,8 @@
 #include "services/ec2/network.h"
 #include "services/logs/service.h"
 #include "services/logs/sink.h"
+#include "services/iam/access.h"
+#include "services/iam/service.h"
 #include "services/sts/service.h"
 #include "store/database.h"
 #include "runtime/os.h"
@@ -70,6 +72,7 @@ Status run(const Config& config) {
   for (auto& m : ecr::sqlite_migrations()) migrations.push_back(std::move(m));
   for (auto& m : ec2::sqlite_migrations()) migrations.push_back(std::move(m));
   for (auto& m : logs::sqlite_migrations()) migrations.push_back(std::move(m));
+  for (auto& m : iam::sqlite_migrations()) migrations.push_back(std::move(m));
   GANTRY_ASSIGN_OR_RETURN(auto db, store::Database::open((std::filesystem::path(config.data_dir) / "gantry.db").string(),
                                                          migrations));
   SystemClock clock;
@@ -86,12 +89,15 @@ Status run(const Config& config) {
                  root.created ? "written to" : "read from", root.file.string(), root.access_key_id,
                  root.file.string());
   }
-  auth::StaticKeyStore keys({auth::AccessKey{root.access_key_id, root.secret, config.account_id,
-                                             fmt::format("arn:aws:iam::{}:root", config.account_id)}});
+  auto iam_store = iam::make_sqlite_store(*db);
+  iam::Access access(*iam_store, auth::AccessKey{root.access_key_id, root.secret, config.account_id,
+                                                 fmt::format("arn:aws:iam::{}:root", config.account_id),
+                                                 config.account_id});
   if (!config.auth)
-    spdlog::warn("--auth off: signatures are NOT verified; anyone who can reach this port can do anything. Use it "
-                 "for throwaway local work only");
-  api::RouterOptions router_options{config.account_id, config.region, config.auth ? &keys : nullptr};
+    spdlog::warn("--auth off: signatures are NOT verified and IAM policies NOT enforced; anyone who can reach this "
+                 "port can do anything. Use it for throwaway local work only");
+  api::RouterOptions router_options{config.account_id, config.region, config.auth ? &access : nullptr,
+                                    config.auth ? &access : nullptr};
   api::Router router(router_options, clock, random);
   auto ecs_store = ecs::make_sqlite_store(*db);
   auto ec2_store = ec2::make_sqlite_store(*db);
@@ -115,6 +121,7 @@ Status run(const Config& config) {
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecs::make_service(*ecs_store, network, *tasks)));
   GANTRY_RETURN_IF_ERROR(router.add_query_service(ec2::make_service(*ec2_store)));
   GANTRY_RETURN_IF_ERROR(router.add_query_service(sts::make_service()));
+  GANTRY_RETURN_IF_ERROR(router.add_query_service(iam::make_service(*iam_store)));
   std::atomic<uint16_t> port{0};  // known once the server listens (--listen may ask for port 0)
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecr::make_service(*ecr_store, [&port] { return port.load(); })));
   GANTRY_RETURN_IF_ERROR(router.add_json_service(logs::make_service(*logs_store)));

@@ -68,7 +68,7 @@ class SignatureTest(ServerTestCase):
         status, body = send(self.server, "ec2", b"Action=DescribeVpcs&Version=2016-11-15", self.form)
         self.assertEqual(status, 200, body)
         # iam is not implemented yet: past authentication it is UnsupportedOperation, not an auth error.
-        status, body = send(self.server, "iam", b"Action=ListUsers&Version=2010-05-08", self.form)
+        status, body = send(self.server, "iam", b"Action=ListRoles&Version=2010-05-08", self.form)
         self.assertEqual((status, xml_code(body)), (501, "UnsupportedOperation"), body)
 
     def test_get_caller_identity_names_the_signer(self):
@@ -86,7 +86,7 @@ class SignatureTest(ServerTestCase):
         self.assertNotIn(SECRET_KEY, body.decode())
         status, body = send(self.server, "ec2", b"Action=DescribeVpcs&Version=2016-11-15", self.form, secret=wrong)
         self.assertEqual((status, xml_code(body)), (401, "AuthFailure"), body)
-        status, body = send(self.server, "iam", b"Action=ListUsers&Version=2010-05-08", self.form, secret=wrong)
+        status, body = send(self.server, "iam", b"Action=ListRoles&Version=2010-05-08", self.form, secret=wrong)
         self.assertEqual((status, xml_code(body)), (403, "SignatureDoesNotMatch"), body)
         status, body, headers = send(self.server, "lambda", b"", {}, secret=wrong, path="/2015-03-31/functions/",
                                      with_headers=True)
@@ -98,7 +98,7 @@ class SignatureTest(ServerTestCase):
         status, body = send(self.server, "ecs", b"{}", self.json_headers, access_key=other)
         self.assertEqual((status, json_error(body)[0]), (400, "UnrecognizedClientException"), body)
         self.assertEqual(json_error(body)[1], "The security token included in the request is invalid.")
-        status, body = send(self.server, "iam", b"Action=ListUsers&Version=2010-05-08", self.form, access_key=other)
+        status, body = send(self.server, "iam", b"Action=ListRoles&Version=2010-05-08", self.form, access_key=other)
         self.assertEqual((status, xml_code(body)), (403, "InvalidClientTokenId"), body)
         status, body = send(self.server, "ec2", b"Action=DescribeVpcs&Version=2016-11-15", self.form, access_key=other)
         self.assertEqual((status, xml_code(body)), (401, "AuthFailure"), body)

@@ -337,7 +337,7 @@ class QueryAndRestProtocolTest(ServerTestCase):
 
     def test_sts_and_iam(self):
         self.assertUnsupported(lambda: self.server.client("sts").get_session_token(), "GetSessionToken")
-        self.assertUnsupported(lambda: self.server.client("iam").list_users(), "ListUsers")
+        self.assertUnsupported(lambda: self.server.client("iam").list_roles(), "ListRoles")
         self.assertUnsupported(lambda: self.server.client("iam").create_role(
             RoleName="r", AssumeRolePolicyDocument="{}"), "CreateRole")
 
@@ -354,7 +354,7 @@ class QueryAndRestProtocolTest(ServerTestCase):
 
     def test_query_action_in_url(self):
         status, _, body = raw_signed(self.server, "iam", None, b"", method="GET",
-                                     path="/?Action=ListUsers&Version=2010-05-08", headers={"Content-Type": FORM})
+                                     path="/?Action=ListRoles&Version=2010-05-08", headers={"Content-Type": FORM})
         self.assertEqual(status, 501, body)
         self.assertEqual(xml_code(body), "UnsupportedOperation")
 

@@ -31,7 +31,7 @@ http::Request request_of(const json::object& c) {
 }
 
 StaticKeyStore keys() {
-  return StaticKeyStore({AccessKey{kKeyId, kSecret, "000000000000", "arn:aws:iam::000000000000:root"}});
+  return StaticKeyStore({AccessKey{kKeyId, kSecret, "000000000000", "arn:aws:iam::000000000000:root", "000000000000"}});
 }
 
 TimePoint signed_at(const http::Request& r, const protocol::CredentialScope& s) {
@@ -107,7 +107,7 @@ TEST(Sigv4VerifyTest, EveryTamperingIsRefused) {
     for (auto& [k, val] : r.headers)
       if (k == "host") val = "127.0.0.1:9999";
     expect_failure(r, Failure::kBadSignature, "signed host changed");
-    StaticKeyStore other({AccessKey{kKeyId, "another-secret-key", "000000000000", "x"}});
+    StaticKeyStore other({AccessKey{kKeyId, "another-secret-key", "000000000000", "x", "x"}});
     auto s = **protocol::read_credential_scope(base);
     auto result = verify(base, s, other, now);
     ASSERT_TRUE(result.auth_error);

@@ -13,7 +13,7 @@ Result<protocol::xml::Element> get_caller_identity(api::RequestContext& ctx, boo
   out.add("Arn", ctx.principal_arn);
   auto arn = Arn::parse(ctx.principal_arn);
   bool root = arn && arn->resource == "root";
-  out.add("UserId", root ? ctx.scope.account : ctx.access_key_id);
+  out.add("UserId", root || ctx.principal_id.empty() ? ctx.scope.account : ctx.principal_id);
   out.add("Account", ctx.scope.account);
   return out;
 }
