@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
 #include <charconv>
 #include <ctime>
+#include <unordered_map>
 #include <vector>
 
 namespace gantry::auth {
@@ -53,12 +55,37 @@ std::string hex(const unsigned char* data, size_t n) {
   return out;
 }
 
+// HMAC-SHA256 through EVP_MAC, fetched once: the one-shot HMAC() looks the algorithm up on every call,
+// which costs more than the hashing of these short inputs.
 std::string hmac(std::string_view key, std::string_view data) {
+  static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), out, &len);
+  size_t len = 0;
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()};
+  EVP_MAC_CTX* ctx = mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr;
+  bool ok = ctx != nullptr &&
+            EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) == 1 &&
+            EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
+            EVP_MAC_final(ctx, out, &len, sizeof out) == 1;
+  EVP_MAC_CTX_free(ctx);
+  if (!ok) return std::string();  // an empty MAC matches no signature
   return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+// The signing key of (secret, date, region, service): four HMACs, the same for every request of a day, so
+// each thread keeps the ones it derived (bounded; cleared when full).
+std::string signing_key(std::string_view secret, const protocol::CredentialScope& scope) {
+  thread_local std::unordered_map<std::string, std::string> cache;
+  std::string id = fmt::format("{}\n{}\n{}\n{}", secret, scope.date, scope.region, scope.service);
+  if (auto it = cache.find(id); it != cache.end()) return it->second;
+  std::string key = hmac("AWS4" + std::string(secret), scope.date);
+  key = hmac(key, scope.region);
+  key = hmac(key, scope.service);
+  key = hmac(key, "aws4_request");
+  if (cache.size() >= 256) cache.clear();
+  cache.emplace(std::move(id), key);
+  return key;
 }
 
 std::string collapse_spaces(std::string_view v) {
@@ -155,9 +182,15 @@ std::string canonical_query(std::string_view raw_query, bool presigned) {
 }
 
 std::string sha256_hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return hex(digest, sizeof digest);
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);  // fetched once (see hmac)
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx != nullptr && md != nullptr && EVP_DigestInit_ex2(ctx, md, nullptr) == 1 &&
+            EVP_DigestUpdate(ctx, data.data(), data.size()) == 1 && EVP_DigestFinal_ex(ctx, digest, &len) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) return std::string();
+  return hex(digest, len);
 }
 
 std::string canonical_request(const http::Request& request, const protocol::CredentialScope& scope,
@@ -197,11 +230,7 @@ std::string string_to_sign(std::string_view amz_date, const protocol::Credential
 }
 
 std::string signature(std::string_view secret, const protocol::CredentialScope& scope, std::string_view to_sign) {
-  std::string key = hmac("AWS4" + std::string(secret), scope.date);
-  key = hmac(key, scope.region);
-  key = hmac(key, scope.service);
-  key = hmac(key, "aws4_request");
-  std::string sig = hmac(key, to_sign);
+  std::string sig = hmac(signing_key(secret, scope), to_sign);
   return hex(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
 }
 
