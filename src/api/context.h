@@ -1,13 +1,27 @@
 // What a handler knows about the request it serves.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/arn.h"
 #include "core/clock.h"
 #include "core/random.h"
 
 namespace gantry::api {
+
+struct RequestContext;
+
+// Decides whether an authenticated caller may do an action on a resource (IAM policy evaluation).
+class Authorizer {
+ public:
+  virtual ~Authorizer() = default;
+  // nullopt: allowed. Otherwise AWS's sentence for the denial ("User: ... is not authorized to perform:
+  // ecs:RunTask on resource: * because no identity-based policy allows the ecs:RunTask action").
+  virtual std::optional<std::string> deny(const RequestContext& ctx, std::string_view action,
+                                          std::string_view resource) = 0;
+};
 
 struct RequestContext {
   std::string request_id;
@@ -17,6 +31,15 @@ struct RequestContext {
   std::string principal_id;    // its unique id (the account id for the root)
   TimePoint now;               // one instant for the whole request
   Random* random = nullptr;
+  // Set when IAM is enforced: handlers ask it about what only they can see (iam:PassRole of the roles a
+  // request hands over). Null: everything is allowed (--auth off). It reads the IAM store, which shares
+  // the database: never ask from inside a store transaction (the transaction's lock would deadlock it).
+  Authorizer* authorizer = nullptr;
+
+  // AWS's sentence when `authorizer` denies `action` on `resource`; nullopt when allowed.
+  std::optional<std::string> denied(std::string_view action, std::string_view resource) const {
+    return authorizer != nullptr ? authorizer->deny(*this, action, resource) : std::nullopt;
+  }
 };
 
 }  // namespace gantry::api

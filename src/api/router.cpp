@@ -171,6 +171,7 @@ struct Router::Impl {
       ctx.scope.account = verified.ok->key.account;
       ctx.principal_arn = verified.ok->key.principal_arn;
       ctx.principal_id = verified.ok->key.principal_id;
+      ctx.authorizer = options.authorizer;
     }
     ctx.random = &random;
 

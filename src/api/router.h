@@ -42,15 +42,6 @@ struct QueryService {
 };
 
 // Decides whether an authenticated caller may call an operation (IAM policy evaluation).
-class Authorizer {
- public:
-  virtual ~Authorizer() = default;
-  // nullopt: allowed. Otherwise AWS's sentence for the denial ("User: ... is not authorized to perform:
-  // ecs:RunTask on resource: * because no identity-based policy allows the ecs:RunTask action").
-  virtual std::optional<std::string> deny(const RequestContext& ctx, std::string_view action,
-                                          std::string_view resource) = 0;
-};
-
 struct RouterOptions {
   std::string account_id = "000000000000";
   std::string default_region = "us-east-1";

@@ -142,6 +142,39 @@ class IamTest(ServerTestCase):
         self.assertAwsError("NoSuchEntity", self.iam.put_user_policy, status=404, UserName="nobody", PolicyName="p",
                             PolicyDocument=json.dumps(doc))
 
+    def test_run_task_needs_pass_role_for_the_task_roles(self):
+        # The root prepares what the seed prepares; the user may call RunTask, but handing the task its
+        # execution role also needs iam:PassRole on that role, as in ECS.
+        role = f"arn:aws:iam::{ACCOUNT}:role/ecsTaskExecutionRole"
+        root_ecs = self.server.client("ecs")
+        root_ecs.create_cluster(clusterName="fargatecluster")
+        root_ecs.register_task_definition(
+            family="my-batch-job", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256",
+            memory="512", executionRoleArn=role,
+            containerDefinitions=[{"name": "app", "image": f"127.0.0.1:{self.server.port}/nothing:latest",
+                                   "essential": True}])
+        subnet = self.server.client("ec2").describe_subnets()["Subnets"][0]["SubnetId"]
+        run = dict(cluster="fargatecluster", launchType="FARGATE", taskDefinition="my-batch-job",
+                   networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}})
+        key = self.new_user("lambda-like", {"Effect": "Allow", "Action": "ecs:RunTask", "Resource": "*"})
+        ecs = self.user_client("ecs", key)
+        msg = self.assertDenied(lambda: ecs.run_task(**run), "AccessDeniedException", "iam:PassRole")
+        self.assertIn(f"on resource: {role}", msg)
+        # An override hands over another role: that one is checked instead.
+        other = f"arn:aws:iam::{ACCOUNT}:role/other"
+        self.iam.put_user_policy(UserName="lambda-like", PolicyName="pass", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": role}]}))
+        msg = self.assertDenied(lambda: ecs.run_task(overrides={"executionRoleArn": other}, **run),
+                                "AccessDeniedException", "iam:PassRole")
+        self.assertIn(f"on resource: {other}", msg)
+        try:
+            out = ecs.run_task(**run)
+            self.assertEqual(len(out["tasks"]), 1)
+            root_ecs.stop_task(cluster="fargatecluster", task=out["tasks"][0]["taskArn"])
+        except ClientError as e:  # a host that cannot run tasks says so, after the permission checks
+            self.assertEqual(e.response["Error"]["Code"], "UnsupportedOperation", e.response)
+
     def test_cli_with_a_user_profile(self):
         key = self.new_user("erin", {"Effect": "Allow", "Action": "ecs:ListClusters", "Resource": "*"})
         env = self.server.cli_env()

@@ -234,6 +234,28 @@ std::string task_arn_for(const Ctx& ctx, const std::string& cluster, std::string
   return ctx.scope.arn("ecs", fmt::format("task/{}/{}", cluster, id_or_arn));
 }
 
+// iam:PassRole for every role the task is handed (the definition's, or the overrides'), as ECS checks.
+// A definition that cannot be resolved is left for RunTask's own checks to report.
+Status check_pass_role(TaskDeps& d, const Ctx& ctx, std::string_view definition, const json::object* overrides) {
+  if (ctx.authorizer == nullptr) return {};
+  std::vector<std::string> roles;
+  (void)d.store.read([&](EcsTables& t) -> Out {
+    auto td = resolve_task_definition(t, ctx, definition);
+    for (const char* key : {"executionRoleArn", "taskRoleArn"}) {
+      std::string role = td.ok() && *td ? std::string(str((*td)->body, key)) : std::string();
+      if (overrides) {
+        if (auto v = get_string(*overrides, key)) role = *v;
+      }
+      if (!role.empty()) roles.push_back(std::move(role));
+    }
+    return json::object();
+  });
+  for (const auto& role : roles) {
+    if (auto no = ctx.denied("iam:PassRole", role)) return make_error(ErrorKind::kAccessDenied, *no);
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string_view Task::last_status() const { return str(body, "lastStatus"); }
@@ -263,8 +285,10 @@ Out run_task(TaskDeps& d, Ctx& ctx, json::object& in) {
   const json::object* overrides = nullptr;
   if (auto* o = in.if_contains("overrides"); o && o->is_object()) overrides = &o->as_object();
 
-  // The EC2 store shares the database: look the subnets up before the ECS transaction begins.
+  // The EC2 and IAM stores share the database: look the subnets up and check the roles before the ECS
+  // transaction begins.
   GANTRY_ASSIGN_OR_RETURN(auto net, check_network(d, ctx, in));
+  GANTRY_RETURN_IF_ERROR(check_pass_role(d, ctx, get_string(in, "taskDefinition").value_or(""), overrides));
   std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> created;  // arn, (cpu, memory)
   auto out = d.store.write([&](EcsTables& t) -> Out {
     auto cluster = t.find_cluster(ctx.scope, cluster_name);
