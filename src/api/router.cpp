@@ -237,7 +237,6 @@ struct Router::Impl {
   std::optional<Error> denied(const ServiceInfo& s, std::string_view op, const RequestContext& ctx) const {
     if (options.authorizer == nullptr || options.keys == nullptr) return std::nullopt;
     if (s.signing_name == "sts" && op == "GetCallerIdentity") return std::nullopt;  // needs no permission, as in AWS
-    if (ctx.principal_arn.ends_with(":root")) return std::nullopt;  // the account root may do everything
     std::string action = fmt::format("{}:{}", s.signing_name, op);
     auto reason = options.authorizer->deny(ctx, action, "*");
     if (!reason) return std::nullopt;

@@ -1,10 +1,13 @@
 // The pieces every service's SQLite storage shares, so each module writes only its own tables.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/clock.h"
 #include "store/database.h"
 
 namespace gantry::store {
@@ -32,6 +35,14 @@ class TransactionalStore final : public Interface {
  private:
   Database& db_;
 };
+
+// Times are stored as milliseconds since the epoch.
+inline int64_t to_ms(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline TimePoint from_ms(int64_t ms) {
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::milliseconds(ms)));
+}
 
 struct ResourceTag {
   std::string key;

@@ -20,6 +20,7 @@
 #include "runtime/oci_spec.h"
 #include "runtime/rootfs.h"
 #include "runtime/runc.h"
+#include "services/ecs/handlers.h"
 #include "services/ecs/task_state.h"
 #include "supervisor/image_ref.h"
 
@@ -30,17 +31,6 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string_view str(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
-}
-
-std::optional<int64_t> integer(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  if (!v || !(v->is_int64() || v->is_uint64())) return std::nullopt;
-  return v->to_number<int64_t>();
-}
 
 std::optional<std::vector<std::string>> strings(const json::object& o, std::string_view key) {
   auto* v = o.if_contains(key);
@@ -82,7 +72,7 @@ std::string task_hostname(const json::object& task) {
       const auto* details = att.as_object().if_contains("details");
       if (!details || !details->is_array()) continue;
       for (const auto& d : details->as_array()) {
-        if (str(d.as_object(), "name") == "privateDnsName") return std::string(str(d.as_object(), "value"));
+        if (ecs::string_member(d.as_object(), "name") == "privateDnsName") return std::string(ecs::string_member(d.as_object(), "value"));
       }
     }
   }
@@ -137,10 +127,10 @@ std::optional<HealthCheck> parse_health_check(const json::object& def) {
     h.argv = {"/bin/sh", "-c", (*command)[0]};
   }
   if (h.argv.empty()) return std::nullopt;
-  h.interval = std::chrono::seconds(integer(o, "interval").value_or(30));
-  h.timeout = std::chrono::seconds(integer(o, "timeout").value_or(5));
-  h.retries = static_cast<int>(integer(o, "retries").value_or(3));
-  h.start_period = std::chrono::seconds(integer(o, "startPeriod").value_or(0));
+  h.interval = std::chrono::seconds(ecs::get_int(o, "interval").value_or(30));
+  h.timeout = std::chrono::seconds(ecs::get_int(o, "timeout").value_or(5));
+  h.retries = static_cast<int>(ecs::get_int(o, "retries").value_or(3));
+  h.start_period = std::chrono::seconds(ecs::get_int(o, "startPeriod").value_or(0));
   return h;
 }
 
@@ -365,8 +355,8 @@ class Supervisor::Impl {
         if (plan.ok()) (void)runtime::remove_task_cgroup(d_.os, *plan);
       }
       if (task.last_status() == "PROVISIONING" && task.desired_status() == "RUNNING" && reason_.empty()) {
-        submit(task.arn, static_cast<uint32_t>(integer(task.spec, "cpu").value_or(0)),
-               static_cast<uint64_t>(integer(task.spec, "memory").value_or(0)));
+        submit(task.arn, static_cast<uint32_t>(ecs::get_int(task.spec, "cpu").value_or(0)),
+               static_cast<uint64_t>(ecs::get_int(task.spec, "memory").value_or(0)));
         continue;
       }
       std::string was(task.last_status());
@@ -380,8 +370,8 @@ class Supervisor::Impl {
         if (auto* list = b.if_contains("containers"); list && list->is_array()) {
           for (auto& c : list->as_array()) {
             auto& co = c.as_object();
-            if (str(co, "lastStatus") != "STOPPED")
-              ecs::task_state::container_stopped(b, std::string(str(co, "name")), std::nullopt,
+            if (ecs::string_member(co, "lastStatus") != "STOPPED")
+              ecs::task_state::container_stopped(b, std::string(ecs::string_member(co, "name")), std::nullopt,
                                                  "Stopped when Gantry restarted");
           }
         }
@@ -528,7 +518,7 @@ class Supervisor::Impl {
         if (auto* list = b.if_contains("containers"); list && list->is_array()) {
           std::vector<std::string> names;
           for (const auto& c : list->as_array()) {
-            if (c.is_object()) names.emplace_back(str(c.as_object(), "name"));
+            if (c.is_object()) names.emplace_back(ecs::string_member(c.as_object(), "name"));
           }
           for (const auto& n : names) ecs::task_state::container_stopped(b, n, std::nullopt, failure->reason);
         }
@@ -576,10 +566,10 @@ class Supervisor::Impl {
     for (const auto& v : *defs) {
       ContainerRun c;
       c.def = v.as_object();
-      c.name = std::string(str(c.def, "name"));
+      c.name = std::string(ecs::string_member(c.def, "name"));
       if (auto* e = c.def.if_contains("essential"); e && e->is_bool()) c.essential = e->as_bool();
       c.health_check = parse_health_check(c.def);
-      std::string image(str(c.def, "image"));
+      std::string image(ecs::string_member(c.def, "image"));
       auto resolved = resolve(rt.scope, image);
       if (!resolved.ok()) {
         return StartFailure{fmt::format("CannotPullContainerError: pull image manifest for {}: {}", image,
@@ -600,17 +590,17 @@ class Supervisor::Impl {
     // awslogs: the group must exist unless awslogs-create-group is "true"; the stream is created.
     for (auto& c : containers) {
       auto* lc = c.def.if_contains("logConfiguration");
-      if (!lc || !lc->is_object() || str(lc->as_object(), "logDriver") != "awslogs") continue;
+      if (!lc || !lc->is_object() || ecs::string_member(lc->as_object(), "logDriver") != "awslogs") continue;
       const json::object empty;
       const auto* opts_v = lc->as_object().if_contains("options");
       const json::object& opts = opts_v && opts_v->is_object() ? opts_v->as_object() : empty;
       c.logs.enabled = true;
-      c.logs.group = std::string(str(opts, "awslogs-group"));
-      std::string region(str(opts, "awslogs-region"));
+      c.logs.group = std::string(ecs::string_member(opts, "awslogs-group"));
+      std::string region(ecs::string_member(opts, "awslogs-region"));
       c.logs.scope = Scope{rt.scope.account, region.empty() ? rt.scope.region : region};
-      std::string prefix(str(opts, "awslogs-stream-prefix"));
+      std::string prefix(ecs::string_member(opts, "awslogs-stream-prefix"));
       c.logs.stream = prefix.empty() ? task.id : fmt::format("{}/{}/{}", prefix, c.name, task.id);
-      c.logs.create_group = str(opts, "awslogs-create-group") == "true";
+      c.logs.create_group = ecs::string_member(opts, "awslogs-create-group") == "true";
       auto st = d_.logs.append(c.logs.scope, c.logs.group, c.logs.stream, {}, c.logs.create_group, true);
       if (!st.ok()) {
         return StartFailure{fmt::format("ResourceInitializationError: failed to validate logger args: create "
@@ -622,8 +612,8 @@ class Supervisor::Impl {
 
     // The task cgroup: the task's cpu and memory bound all its containers.
     runtime::TaskLimits limits;
-    limits.cpu_units = static_cast<uint32_t>(integer(task.spec, "cpu").value_or(0));
-    limits.memory_bytes = static_cast<uint64_t>(integer(task.spec, "memory").value_or(0)) << 20;
+    limits.cpu_units = static_cast<uint32_t>(ecs::get_int(task.spec, "cpu").value_or(0));
+    limits.memory_bytes = static_cast<uint64_t>(ecs::get_int(task.spec, "memory").value_or(0)) << 20;
     limits.no_swap = swap_accounting_;
     auto plan = runtime::plan_task_cgroup(layout_, options_.cgroup_parent, task.id, limits);
     if (!plan.ok()) return StartFailure{"ResourceInitializationError: " + plan.error().message};
@@ -673,11 +663,11 @@ class Supervisor::Impl {
     if (auto* env = c.def.if_contains("environment"); env && env->is_array()) {
       for (const auto& e : env->as_array()) {
         const auto& o = e.as_object();
-        in.environment.emplace_back(std::string(str(o, "name")), std::string(str(o, "value")));
+        in.environment.emplace_back(std::string(ecs::string_member(o, "name")), std::string(ecs::string_member(o, "value")));
       }
     }
-    if (auto wd = str(c.def, "workingDirectory"); !wd.empty()) in.working_directory = std::string(wd);
-    if (auto u = str(c.def, "user"); !u.empty()) in.user = std::string(u);
+    if (auto wd = ecs::string_member(c.def, "workingDirectory"); !wd.empty()) in.working_directory = std::string(wd);
+    if (auto u = ecs::string_member(c.def, "user"); !u.empty()) in.user = std::string(u);
     auto read_or_empty = [&](const char* file) {
       auto text = d_.os.read_file(fs::path(c.rootfs.target) / file);
       return text.ok() ? *text : std::string();
@@ -689,19 +679,19 @@ class Supervisor::Impl {
     if (auto* ul = c.def.if_contains("ulimits"); ul && ul->is_array()) {
       for (const auto& u : ul->as_array()) {
         const auto& o = u.as_object();
-        in.ulimits.push_back(runtime::Ulimit{std::string(str(o, "name")), integer(o, "softLimit").value_or(0),
-                                             integer(o, "hardLimit").value_or(0)});
+        in.ulimits.push_back(runtime::Ulimit{std::string(ecs::string_member(o, "name")), ecs::get_int(o, "softLimit").value_or(0),
+                                             ecs::get_int(o, "hardLimit").value_or(0)});
       }
     }
     in.default_nofile = nofile_;
     in.join = join;
     in.cgroups_path = c.cgroups_path;
-    if (auto m = integer(c.def, "memory"); m && *m > 0) {
+    if (auto m = ecs::get_int(c.def, "memory"); m && *m > 0) {
       in.resources.memory_limit_bytes = *m << 20;
       if (swap_accounting_) in.resources.memory_swap_bytes = *m << 20;
     }
-    if (auto m = integer(c.def, "memoryReservation"); m && *m > 0) in.resources.memory_reservation_bytes = *m << 20;
-    if (auto cpu = integer(c.def, "cpu"); cpu && *cpu > 0) in.resources.cpu_shares = std::max<int64_t>(2, *cpu);
+    if (auto m = ecs::get_int(c.def, "memoryReservation"); m && *m > 0) in.resources.memory_reservation_bytes = *m << 20;
+    if (auto cpu = ecs::get_int(c.def, "cpu"); cpu && *cpu > 0) in.resources.cpu_shares = std::max<int64_t>(2, *cpu);
     in.hosts_file = (c.bundle / "hosts").string();
     in.hostname_file = (c.bundle / "hostname").string();
     in.resolv_conf_file = (c.bundle / "resolv.conf").string();
@@ -867,7 +857,7 @@ class Supervisor::Impl {
           }
           if (!c.term_sent) {
             c.term_sent = true;
-            auto timeout = std::chrono::seconds(integer(c.def, "stopTimeout").value_or(30));
+            auto timeout = std::chrono::seconds(ecs::get_int(c.def, "stopTimeout").value_or(30));
             if (auto g = grace(); g && *g < timeout) timeout = *g;
             c.kill_at = now + timeout;
             if (auto st = runc_->kill(c.runtime_id, SIGTERM); !st.ok())
@@ -964,8 +954,8 @@ class Supervisor::Impl {
     if (!deps || !deps->is_array()) return true;
     for (const auto& d : deps->as_array()) {
       const auto& o = d.as_object();
-      std::string_view name = str(o, "containerName");
-      std::string_view condition = str(o, "condition");
+      std::string_view name = ecs::string_member(o, "containerName");
+      std::string_view condition = ecs::string_member(o, "condition");
       auto it = std::find_if(all.begin(), all.end(), [&](const ContainerRun& x) { return x.name == name; });
       if (it == all.end()) return false;
       const auto s = it->state;

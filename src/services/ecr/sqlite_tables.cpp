@@ -8,12 +8,8 @@ namespace gantry::ecr {
 
 namespace {
 
-int64_t to_ms(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-TimePoint from_ms(int64_t ms) {
-  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::milliseconds(ms)));
-}
+using store::from_ms;
+using store::to_ms;
 
 constexpr std::string_view kRepoColumns =
     "account, region, name, mutability, scan_on_push, encryption_type, kms_key, created_ms";

@@ -63,6 +63,8 @@ Out list_tags_for_resource(EcsStore& store, Ctx& ctx, json::object& in);
 // Shared helpers.
 std::optional<std::string> get_string(const json::object& in, std::string_view key);
 std::optional<int64_t> get_int(const json::object& in, std::string_view key);
+// A string member as a view into `in`; empty when absent or not a string.
+std::string_view string_member(const json::object& in, std::string_view key);
 const json::array* get_array(const json::object& in, std::string_view key);
 
 // Tags as given in a request: validated as ECS validates them (at most 50, key 1-128, value 0-256,

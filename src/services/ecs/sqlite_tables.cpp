@@ -10,12 +10,8 @@ namespace json = boost::json;
 
 namespace {
 
-int64_t to_ms(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-TimePoint from_ms(int64_t ms) {
-  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::milliseconds(ms)));
-}
+using store::from_ms;
+using store::to_ms;
 
 json::value parse_or(const std::string& text, json::value fallback) {
   boost::system::error_code ec;

@@ -56,6 +56,11 @@ std::optional<std::string> get_string(const json::object& in, std::string_view k
   return std::string(v->as_string());
 }
 
+std::string_view string_member(const json::object& in, std::string_view key) {
+  auto* v = in.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
+}
+
 std::optional<int64_t> get_int(const json::object& in, std::string_view key) {
   auto* v = in.if_contains(key);
   if (v == nullptr || !(v->is_int64() || v->is_uint64())) return std::nullopt;

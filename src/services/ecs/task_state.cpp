@@ -1,5 +1,7 @@
 #include "services/ecs/task_state.h"
 
+#include "services/ecs/handlers.h"
+
 #include <array>
 
 namespace gantry::ecs::task_state {
@@ -16,14 +18,9 @@ void bump(json::object& task) {
   task["version"] = (v && v->is_int64() ? v->as_int64() : 0) + 1;
 }
 
-std::string_view str(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
-}
-
 // Moves lastStatus forward to `status`; false (and no change) when it is there or beyond already.
 bool advance(json::object& task, std::string_view status) {
-  if (rank(str(task, "lastStatus")) >= rank(status)) return false;
+  if (rank(string_member(task, "lastStatus")) >= rank(status)) return false;
   task["lastStatus"] = status;
   return true;
 }
@@ -40,7 +37,7 @@ json::array* containers(json::object& task) {
 json::object* container(json::object& task, std::string_view name) {
   if (auto* list = containers(task)) {
     for (auto& c : *list) {
-      if (c.is_object() && str(c.as_object(), "name") == name) return &c.as_object();
+      if (c.is_object() && string_member(c.as_object(), "name") == name) return &c.as_object();
     }
   }
   return nullptr;
@@ -50,7 +47,7 @@ void set_attachment_status(json::object& task, std::string_view status) {
   auto* a = task.if_contains("attachments");
   if (!a || !a->is_array()) return;
   for (auto& att : a->as_array()) {
-    if (att.is_object() && str(att.as_object(), "type") == "ElasticNetworkInterface") att.as_object()["status"] = status;
+    if (att.is_object() && string_member(att.as_object(), "type") == "ElasticNetworkInterface") att.as_object()["status"] = status;
   }
 }
 
@@ -81,7 +78,7 @@ void set_image_digest(json::object& task, std::string_view name, std::string_vie
 
 void container_running(json::object& task, std::string_view name, std::string_view runtime_id) {
   auto* c = container(task, name);
-  if (!c || rank(str(*c, "lastStatus")) >= rank("RUNNING")) return;
+  if (!c || rank(string_member(*c, "lastStatus")) >= rank("RUNNING")) return;
   (*c)["lastStatus"] = "RUNNING";
   (*c)["runtimeId"] = runtime_id;
   bump(task);
@@ -90,7 +87,7 @@ void container_running(json::object& task, std::string_view name, std::string_vi
 void set_health(json::object& task, std::string_view name, std::string_view status, std::string_view task_status) {
   auto* c = container(task, name);
   if (!c) return;
-  if (str(*c, "healthStatus") == status && str(task, "healthStatus") == task_status) return;
+  if (string_member(*c, "healthStatus") == status && string_member(task, "healthStatus") == task_status) return;
   (*c)["healthStatus"] = status;
   task["healthStatus"] = task_status;
   bump(task);
@@ -106,7 +103,7 @@ void running(json::object& task, TimePoint now) {
 }
 
 bool stop_requested(json::object& task, std::string_view stop_code, std::string_view reason, TimePoint now) {
-  if (str(task, "desiredStatus") == "STOPPED") return false;
+  if (string_member(task, "desiredStatus") == "STOPPED") return false;
   task["desiredStatus"] = "STOPPED";
   if (!stop_code.empty()) task["stopCode"] = stop_code;
   if (!reason.empty()) task["stoppedReason"] = reason;
@@ -125,7 +122,7 @@ void stopping(json::object& task, TimePoint now) {
 void container_stopped(json::object& task, std::string_view name, std::optional<int> exit_code,
                        std::string_view reason) {
   auto* c = container(task, name);
-  if (!c || str(*c, "lastStatus") == "STOPPED") return;
+  if (!c || string_member(*c, "lastStatus") == "STOPPED") return;
   (*c)["lastStatus"] = "STOPPED";
   if (exit_code) (*c)["exitCode"] = *exit_code;
   if (!reason.empty()) (*c)["reason"] = reason;
@@ -144,7 +141,7 @@ void stopped(json::object& task, TimePoint now) {
   stamp_once(task, "stoppingAt", now);
   stamp_once(task, "executionStoppedAt", now);
   task["stoppedAt"] = epoch_seconds(now);
-  if (str(task, "connectivity") == "CONNECTED") task["connectivity"] = "DISCONNECTED";
+  if (string_member(task, "connectivity") == "CONNECTED") task["connectivity"] = "DISCONNECTED";
   if (auto* list = containers(task)) {
     for (auto& c : *list) {
       if (c.is_object()) c.as_object()["lastStatus"] = "STOPPED";

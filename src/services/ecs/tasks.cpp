@@ -19,11 +19,6 @@ namespace {
 Error invalid(std::string message) { return make_error(ErrorKind::kEcsInvalidParameter, std::move(message)); }
 Error client(std::string message) { return make_error(ErrorKind::kEcsClient, std::move(message)); }
 
-std::string_view str(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string_view(v->as_string()) : std::string_view();
-}
-
 // The launch: FARGATE by launchType, or a capacity provider of the request's (or else the cluster's
 // default) strategy. Gantry has no container instances, so EC2 and EXTERNAL cannot place anything.
 struct Launch {
@@ -51,7 +46,7 @@ Result<Launch> choose_launch(const json::object& in, const Cluster& cluster) {
   std::string chosen;
   for (const auto& s : *strategy) {
     const auto& o = s.as_object();
-    std::string cp(str(o, "capacityProvider"));
+    std::string cp(string_member(o, "capacityProvider"));
     if (cp != "FARGATE" && cp != "FARGATE_SPOT")
       return invalid(fmt::format("The specified capacity provider '{}' is not supported. Gantry runs Fargate tasks "
                                  "only: use FARGATE or FARGATE_SPOT.",
@@ -153,10 +148,10 @@ Result<json::array> effective_containers(const json::array& definitions, const j
   if (!list) return out;
   for (const auto& ov : *list) {
     const auto& o = ov.as_object();
-    std::string name(str(o, "name"));
+    std::string name(string_member(o, "name"));
     json::object* target = nullptr;
     for (auto& c : out) {
-      if (str(c.as_object(), "name") == name) target = &c.as_object();
+      if (string_member(c.as_object(), "name") == name) target = &c.as_object();
     }
     if (!target)
       return invalid(fmt::format("Override for container named {} is not a container in the TaskDefinition.",
@@ -171,7 +166,7 @@ Result<json::array> effective_containers(const json::array& definitions, const j
       for (const auto& e : *env) {
         bool replaced = false;
         for (auto& existing : current.as_array()) {
-          if (str(existing.as_object(), "name") == str(e.as_object(), "name")) {
+          if (string_member(existing.as_object(), "name") == string_member(e.as_object(), "name")) {
             existing = e;
             replaced = true;
           }
@@ -188,8 +183,8 @@ Result<json::array> effective_containers(const json::array& definitions, const j
 }
 
 Result<std::pair<int64_t, int64_t>> task_size(const TaskDefinition& td, const json::object* overrides) {
-  std::string cpu(str(td.body, "cpu"));
-  std::string memory(str(td.body, "memory"));
+  std::string cpu(string_member(td.body, "cpu"));
+  std::string memory(string_member(td.body, "memory"));
   if (overrides) {
     if (auto v = get_string(*overrides, "cpu")) cpu = *v;
     if (auto v = get_string(*overrides, "memory")) memory = *v;
@@ -242,7 +237,7 @@ Status check_pass_role(TaskDeps& d, const Ctx& ctx, std::string_view definition,
   (void)d.store.read([&](EcsTables& t) -> Out {
     auto td = resolve_task_definition(t, ctx, definition);
     for (const char* key : {"executionRoleArn", "taskRoleArn"}) {
-      std::string role = td.ok() && *td ? std::string(str((*td)->body, key)) : std::string();
+      std::string role = td.ok() && *td ? std::string(string_member((*td)->body, key)) : std::string();
       if (overrides) {
         if (auto v = get_string(*overrides, key)) role = *v;
       }
@@ -258,8 +253,8 @@ Status check_pass_role(TaskDeps& d, const Ctx& ctx, std::string_view definition,
 
 }  // namespace
 
-std::string_view Task::last_status() const { return str(body, "lastStatus"); }
-std::string_view Task::desired_status() const { return str(body, "desiredStatus"); }
+std::string_view Task::last_status() const { return string_member(body, "lastStatus"); }
+std::string_view Task::desired_status() const { return string_member(body, "desiredStatus"); }
 
 json::object encode_task(EcsTables& t, const Task& task, bool with_tags) {
   json::object o = task.body;
@@ -310,7 +305,7 @@ Out run_task(TaskDeps& d, Ctx& ctx, json::object& in) {
       for (const auto& c : *rc) fargate |= c.is_string() && c.as_string() == "FARGATE";
     }
     if (!fargate) return client("Task definition does not support launch_type FARGATE.");
-    if (str(td->body, "networkMode") != "awsvpc")
+    if (string_member(td->body, "networkMode") != "awsvpc")
       return invalid("Fargate only supports network mode 'awsvpc'.");
     GANTRY_ASSIGN_OR_RETURN(auto size, task_size(*td, overrides));
     const json::array* definitions = get_array(td->body, "containerDefinitions");
@@ -333,9 +328,9 @@ Out run_task(TaskDeps& d, Ctx& ctx, json::object& in) {
     json::array container_overrides;
     if (const auto* list = get_array(given_overrides, "containerOverrides")) container_overrides = *list;
     for (const auto& c : containers) {
-      std::string_view name = str(c.as_object(), "name");
+      std::string_view name = string_member(c.as_object(), "name");
       bool listed = false;
-      for (const auto& o : container_overrides) listed |= str(o.as_object(), "name") == name;
+      for (const auto& o : container_overrides) listed |= string_member(o.as_object(), "name") == name;
       if (!listed) container_overrides.push_back(json::object{{"name", name}});
     }
     given_overrides["containerOverrides"] = std::move(container_overrides);
@@ -377,8 +372,8 @@ Out run_task(TaskDeps& d, Ctx& ctx, json::object& in) {
         ec["containerArn"] =
             ctx.scope.arn("ecs", fmt::format("container/{}/{}/{}", cluster_name, task.id, ctx.random->uuid4()));
         ec["taskArn"] = task.arn;
-        ec["name"] = str(def, "name");
-        ec["image"] = str(def, "image");
+        ec["name"] = string_member(def, "name");
+        ec["image"] = string_member(def, "image");
         ec["lastStatus"] = "PENDING";
         ec["networkBindings"] = json::array();
         ec["networkInterfaces"] =
@@ -411,7 +406,7 @@ Out run_task(TaskDeps& d, Ctx& ctx, json::object& in) {
       task.spec = json::object{{"cpu", size.first},
                                {"memory", size.second},
                                {"family", td->family},
-                               {"executionRoleArn", str(td->body, "executionRoleArn")},
+                               {"executionRoleArn", string_member(td->body, "executionRoleArn")},
                                {"containers", containers}};
       t.put_task(task);
       if (!tags.empty()) t.set_tags(task.arn, tags);

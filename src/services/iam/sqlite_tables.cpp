@@ -2,17 +2,14 @@
 #include <fmt/format.h>
 
 #include "services/iam/model.h"
+#include "store/service_store.h"
 
 namespace gantry::iam {
 
 namespace {
 
-int64_t to_ms(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-TimePoint from_ms(int64_t ms) {
-  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::milliseconds(ms)));
-}
+using store::from_ms;
+using store::to_ms;
 
 User read_user(store::Statement& q) {
   return User{q.text(0), q.text(1), q.text(2), q.text(3), from_ms(q.integer(4))};

@@ -15,10 +15,11 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/database.h"
+#include "store/service_store.h"
 
 namespace gantry::logs {
 
-int64_t to_ms(TimePoint t);
+using store::to_ms;  // milliseconds since the epoch, as Logs counts time
 
 // A log line to store: its timestamp (ms since the epoch) and text.
 struct Event {

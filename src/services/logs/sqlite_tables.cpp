@@ -8,9 +8,6 @@ namespace gantry::logs {
 
 namespace json = boost::json;
 
-int64_t to_ms(TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 namespace {
 
