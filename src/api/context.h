@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/arn.h"
 #include "core/clock.h"
@@ -13,14 +15,21 @@ namespace gantry::api {
 
 struct RequestContext;
 
+// Service-specific condition keys of one request: lower-case name ("ecs:cluster",
+// "iam:passedtoservice") and value; a name may repeat for a multi-valued key.
+using ConditionKeys = std::vector<std::pair<std::string, std::string>>;
+
 // Decides whether an authenticated caller may do an action on a resource (IAM policy evaluation).
 class Authorizer {
  public:
   virtual ~Authorizer() = default;
   // nullopt: allowed. Otherwise AWS's sentence for the denial ("User: ... is not authorized to perform:
   // ecs:RunTask on resource: * because no identity-based policy allows the ecs:RunTask action").
+  // `resource_policies`: the documents of the resource's own policy (a trust policy for sts:AssumeRole,
+  // a function or repository policy), combined with the caller's identity policies as AWS combines them.
   virtual std::optional<std::string> deny(const RequestContext& ctx, std::string_view action,
-                                          std::string_view resource) = 0;
+                                          std::string_view resource, const ConditionKeys& keys,
+                                          const std::vector<std::string>& resource_policies) = 0;
 };
 
 struct RequestContext {
@@ -37,8 +46,9 @@ struct RequestContext {
   Authorizer* authorizer = nullptr;
 
   // AWS's sentence when `authorizer` denies `action` on `resource`; nullopt when allowed.
-  std::optional<std::string> denied(std::string_view action, std::string_view resource) const {
-    return authorizer != nullptr ? authorizer->deny(*this, action, resource) : std::nullopt;
+  std::optional<std::string> denied(std::string_view action, std::string_view resource,
+                                    const ConditionKeys& keys = {}) const {
+    return authorizer != nullptr ? authorizer->deny(*this, action, resource, keys, {}) : std::nullopt;
   }
 };
 

@@ -102,6 +102,15 @@ struct Router::Impl {
   static Error auth_error(const auth::AuthError& e, Protocol p) {
     using F = auth::Failure;
     ErrorKind kind = ErrorKind::kAuthInvalidSignature;
+    if (e.failure == F::kTokenExpired) {
+      switch (p) {
+        case Protocol::kJson: kind = ErrorKind::kAuthExpiredToken; break;
+        case Protocol::kRestJson: kind = ErrorKind::kAuthExpiredToken403; break;
+        case Protocol::kQuery: kind = ErrorKind::kAuthExpiredTokenQuery; break;
+        case Protocol::kEc2: kind = ErrorKind::kAuthRequestExpired; break;
+      }
+      return make_error(kind, e.message);
+    }
     switch (p) {
       case Protocol::kJson:
         kind = e.failure == F::kUnknownKey ? ErrorKind::kAuthUnrecognizedClient : ErrorKind::kAuthInvalidSignature;
@@ -218,27 +227,35 @@ struct Router::Impl {
     if (svc == query_services.end()) return unsupported(s, q.action, ctx.request_id);
     auto handler = svc->second.service.operations.find(q.action);
     if (handler == svc->second.service.operations.end()) return unsupported(s, q.action, ctx.request_id);
-    if (auto no = denied(s, q.action, ctx)) return fail(*no, &s, s.protocol, ctx.request_id);
     auto input = protocol::decode_query_input(svc->second.model, q.action, q.params, s.protocol);
     if (!input) return fail(input.error(), &s, s.protocol, ctx.request_id);
     auto valid = svc->second.model.validate_input(q.action, *input);
     if (!valid) return fail(valid.error(), &s, s.protocol, ctx.request_id);
+    if (auto no = denied(s, svc->second.service.auth_target, q.action, *input, ctx))
+      return fail(*no, &s, s.protocol, ctx.request_id);
     Result<protocol::xml::Element> out = handler->second(ctx, *input);
     if (!out) {
       if (out.error().kind == ErrorKind::kInternal)
         spdlog::error("{} {} failed: {} (request {})", s.name, q.action, out.error().message, ctx.request_id);
       return fail(out.error(), &s, s.protocol, ctx.request_id);
     }
-    return protocol::xml_response(s.protocol, q.action, s.xml_namespace, ctx.request_id, *out);
+    return protocol::xml_response(s.protocol, q.action, s.xml_namespace, ctx.request_id, *out,
+                                  svc->second.model.has_result_wrapper(q.action));
   }
 
-  // IAM: may this caller call this operation? Resource-level permissions are not computed yet: every
-  // operation is asked about resource "*".
-  std::optional<Error> denied(const ServiceInfo& s, std::string_view op, const RequestContext& ctx) const {
+  // IAM: may this caller call this operation on the resource it names? Asked after the input is
+  // decoded and validated (the resource comes from it), before the operation runs.
+  std::optional<Error> denied(const ServiceInfo& s, const AuthTargetFn& target_fn, std::string_view op,
+                              const json::object& input, const RequestContext& ctx) const {
     if (options.authorizer == nullptr || options.keys == nullptr) return std::nullopt;
-    if (s.signing_name == "sts" && op == "GetCallerIdentity") return std::nullopt;  // needs no permission, as in AWS
+    AuthTarget target = target_fn ? target_fn(op, input, ctx) : AuthTarget{};
+    if (target.self_checked) return std::nullopt;
     std::string action = fmt::format("{}:{}", s.signing_name, op);
-    auto reason = options.authorizer->deny(ctx, action, "*");
+    std::optional<std::string> reason;
+    for (const auto& resource : target.resources) {
+      reason = options.authorizer->deny(ctx, action, resource, target.keys, {});
+      if (reason) break;
+    }
     if (!reason) return std::nullopt;
     switch (s.protocol) {
       case Protocol::kJson: return make_error(ErrorKind::kAccessDenied, *reason);
@@ -259,11 +276,12 @@ struct Router::Impl {
     if (svc == json_services.end()) return unsupported(s, op, ctx.request_id);
     auto handler = svc->second.service.operations.find(op);
     if (handler == svc->second.service.operations.end()) return unsupported(s, op, ctx.request_id);
-    if (auto no = denied(s, op, ctx)) return fail(*no, &s, Protocol::kJson, ctx.request_id);
     auto input = protocol::parse_json_body(req.body);
     if (!input) return fail(input.error(), &s, Protocol::kJson, ctx.request_id);
     auto valid = svc->second.model.validate_input(op, *input);
     if (!valid) return fail(valid.error(), &s, Protocol::kJson, ctx.request_id);
+    if (auto no = denied(s, svc->second.service.auth_target, op, *input, ctx))
+      return fail(*no, &s, Protocol::kJson, ctx.request_id);
     Result<json::object> out = handler->second(ctx, *input);
     if (!out) {
       if (out.error().kind == ErrorKind::kInternal)

@@ -23,10 +23,25 @@ namespace gantry::api {
 
 using JsonOperation = std::function<Result<boost::json::object>(RequestContext&, boost::json::object& input)>;
 
+// What IAM is asked about one call of an operation: `<service>:<Operation>` on each of `resources` (all
+// must be allowed; DescribeTasks names several tasks), with the service's condition keys. `self_checked`:
+// the operation decides itself (sts:AssumeRole weighs the trust policy; GetCallerIdentity needs no
+// permission).
+struct AuthTarget {
+  std::vector<std::string> resources{"*"};
+  ConditionKeys keys;
+  bool self_checked = false;
+};
+// Maps an operation and its decoded input to its AuthTarget (the resource ARNs of AWS's Service
+// Authorization Reference). May read the service's store: it runs outside any transaction.
+using AuthTargetFn =
+    std::function<AuthTarget(std::string_view operation, const boost::json::object& input, const RequestContext&)>;
+
 struct JsonService {
   std::string name;                   // botocore service name: "ecs"
   std::string validation_error_type;  // the service's generic validation error: "InvalidParameterException"
   std::map<std::string, JsonOperation, std::less<>> operations;
+  AuthTargetFn auth_target;           // null: every operation is asked about resource "*"
 };
 
 // A query or ec2 protocol operation. The input arrives decoded from the request's parameters and
@@ -39,6 +54,7 @@ struct QueryService {
   std::string name;                   // botocore service name: "ec2", "iam", "sts"
   std::string validation_error_type;  // "InvalidParameterValue" (EC2), "ValidationError" (IAM, STS)
   std::map<std::string, QueryOperation, std::less<>> operations;
+  AuthTargetFn auth_target;           // null: every operation is asked about resource "*"
 };
 
 // Decides whether an authenticated caller may call an operation (IAM policy evaluation).

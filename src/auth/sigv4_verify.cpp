@@ -164,8 +164,10 @@ std::string canonical_query(std::string_view raw_query, bool presigned) {
     for (const auto& part : split(raw_query, '&')) {
       if (part.empty()) continue;
       auto eq = part.find('=');
-      std::string key = protocol::url_decode(std::string_view(part).substr(0, eq), false);
-      std::string value = eq == std::string::npos ? "" : protocol::url_decode(std::string_view(part).substr(eq + 1), false);
+      // '+' is a space, as the query protocol reads it (protocol::parse_form): were it kept as "%2B",
+      // "a+b" and "a%2Bb" would share one signature but mean "a b" and "a+b" (found by fuzz/sigv4_fuzz.cpp).
+      std::string key = protocol::url_decode(std::string_view(part).substr(0, eq), true);
+      std::string value = eq == std::string::npos ? "" : protocol::url_decode(std::string_view(part).substr(eq + 1), true);
       if (presigned && key == "X-Amz-Signature") continue;
       pairs.emplace_back(uri_encode(key, false), uri_encode(value, false));
     }
@@ -286,6 +288,14 @@ VerifyResult verify(const http::Request& request, const protocol::CredentialScop
     r.auth_error = AuthError{Failure::kUnknownKey, "The security token included in the request is invalid."};
     return r;
   }
+  // Temporary credentials need their token; long-term keys must not come with one.
+  std::string token = scope.presigned ? query_param(request.query(), "X-Amz-Security-Token")
+                                      : std::string(request.header("x-amz-security-token"));
+  if (token.size() != key->session_token.size() ||
+      CRYPTO_memcmp(token.data(), key->session_token.data(), token.size()) != 0) {
+    r.auth_error = AuthError{Failure::kUnknownKey, "The security token included in the request is invalid."};
+    return r;
+  }
   if (amz_date.substr(0, 8) != scope.date) {
     r.auth_error = bad_signature(fmt::format(
         "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', "
@@ -343,6 +353,10 @@ VerifyResult verify(const http::Request& request, const protocol::CredentialScop
     r.auth_error = AuthError{Failure::kExpired,
                              fmt::format("Signature not yet current: {} is still later than {} ({} + 15 min.)",
                                          amz_date, format_amz_date(now + kMaxSkew), format_amz_date(now))};
+    return r;
+  }
+  if (key->expires_at && now >= *key->expires_at) {
+    r.auth_error = AuthError{Failure::kTokenExpired, "The security token included in the request is expired"};
     return r;
   }
   r.ok = Verified{*key};

@@ -3,9 +3,10 @@
 //
 // The canonical request is rebuilt from the request as it arrived: the method; the path with dot
 // segments and empty segments removed, URI-encoded once more (non-S3 services double-encode); the
-// query parameters decoded, re-encoded (RFC 3986 unreserved characters kept) and sorted, without
-// X-Amz-Signature; the signed headers, lower-cased, values trimmed and inner whitespace collapsed,
-// repeated headers joined with ','; the signed header list; and the payload hash
+// query parameters decoded ('+' as a space, as the query protocol reads them), re-encoded (RFC 3986
+// unreserved characters kept) and sorted, without X-Amz-Signature; the signed headers, lower-cased,
+// values trimmed and inner whitespace collapsed, repeated headers joined with ','; the signed header
+// list; and the payload hash
 // (x-amz-content-sha256 when sent — it must then match the body — else sha256 of the body).
 // The signature is compared in constant time. A request dated more than 15 minutes away from now is
 // refused, and a presigned one after X-Amz-Date + X-Amz-Expires.
@@ -29,6 +30,10 @@ struct AccessKey {
   std::string account;
   std::string principal_arn;  // arn:aws:iam::<account>:root, :user/<name>, :assumed-role/<role>/<session>
   std::string principal_id;   // GetCallerIdentity's UserId: the account id for root, AIDA... for a user
+  // Temporary credentials (STS): the token the request must carry as X-Amz-Security-Token, and when
+  // they stop working. Empty / nullopt for long-term keys, which must not carry a token.
+  std::string session_token;
+  std::optional<TimePoint> expires_at;
 };
 
 class KeyStore {
@@ -41,6 +46,7 @@ enum class Failure {
   kUnknownKey,         // no such access key id
   kBadSignature,       // the signature (or the payload hash) does not match
   kExpired,            // dated too far from now, or a presigned URL past its expiry
+  kTokenExpired,       // temporary credentials past their expiration
 };
 
 struct AuthError {

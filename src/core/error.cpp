@@ -18,6 +18,9 @@ WireError wire_error(ErrorKind kind, std::string_view validation_type) {
     case ErrorKind::kAuthSignatureDoesNotMatch: return {"SignatureDoesNotMatch", 403, true};
     case ErrorKind::kAuthFailure: return {"AuthFailure", 401, true};
     case ErrorKind::kAuthRequestExpired: return {"RequestExpired", 400, true};
+    case ErrorKind::kAuthExpiredToken: return {"ExpiredTokenException", 400, true};
+    case ErrorKind::kAuthExpiredToken403: return {"ExpiredTokenException", 403, true};
+    case ErrorKind::kAuthExpiredTokenQuery: return {"ExpiredToken", 403, true};
     case ErrorKind::kAccessDenied: return {"AccessDeniedException", 400, true};
     case ErrorKind::kAccessDenied403: return {"AccessDeniedException", 403, true};
     case ErrorKind::kAccessDeniedQuery: return {"AccessDenied", 403, true};

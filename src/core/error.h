@@ -26,7 +26,10 @@ enum class ErrorKind {
   kAuthInvalidSignature403,    // rest-json: the same, 403
   kAuthSignatureDoesNotMatch,  // query: wrong or expired signature (403 SignatureDoesNotMatch)
   kAuthFailure,                // ec2: unknown key or wrong signature (401 AuthFailure)
-  kAuthRequestExpired,         // ec2: expired signature (400 RequestExpired)
+  kAuthRequestExpired,         // ec2: expired signature or temporary credentials (400 RequestExpired)
+  kAuthExpiredToken,           // json: temporary credentials past expiry (400 ExpiredTokenException)
+  kAuthExpiredToken403,        // rest-json: the same, 403
+  kAuthExpiredTokenQuery,      // query: the same (403 ExpiredToken)
   // Authenticated but not allowed by IAM policy, by protocol:
   kAccessDenied,               // json: 400 AccessDeniedException
   kAccessDenied403,            // rest-json: 403 AccessDeniedException

@@ -6,6 +6,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <set>
 #include <utility>
 
@@ -130,11 +131,15 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
+// Epoch seconds are taken up to the end of year 9999, the last an ISO 8601 date below can name, so their
+// milliseconds always fit in an int64 (a policy may hold any JSON number, e.g. 1e300).
+constexpr double kMaxEpochSeconds = 253402300800.0;  // 10000-01-01T00:00:00Z
+
 // ISO 8601 (2024-01-02, 2024-01-02T03:04Z, 2024-01-02T03:04:05.678+01:00, ...) or epoch seconds.
 std::optional<std::int64_t> parse_date_millis(std::string_view s) {
   if (!s.empty() && s.find('-') == std::string_view::npos) {
     auto seconds = parse_number(s);
-    if (!seconds) return std::nullopt;
+    if (!seconds || !std::isfinite(*seconds) || *seconds >= kMaxEpochSeconds) return std::nullopt;
     return static_cast<std::int64_t>(*seconds * 1000);
   }
   auto year = digits(s, 0, 4);

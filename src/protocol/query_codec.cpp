@@ -312,10 +312,10 @@ std::string ec2_response_body(std::string_view action, std::string_view ns, std:
 }
 
 std::string query_response_body(std::string_view action, std::string_view ns, std::string_view request_id,
-                                const xml::Element& result) {
+                                const xml::Element& result, bool always_result) {
   xml::Element envelope(fmt::format("{}Response", action));
   if (!ns.empty()) envelope.attribute("xmlns", std::string(ns));
-  if (!result.children().empty() || !result.text().empty()) {
+  if (always_result || !result.children().empty() || !result.text().empty()) {
     xml::Element body = result;
     body.rename(fmt::format("{}Result", action));
     envelope.append(std::move(body));
@@ -328,13 +328,13 @@ std::string query_response_body(std::string_view action, std::string_view ns, st
 }
 
 http::Response xml_response(Protocol protocol, std::string_view action, std::string_view ns,
-                            std::string_view request_id, const xml::Element& result) {
+                            std::string_view request_id, const xml::Element& result, bool always_result) {
   http::Response r;
   r.status = 200;
   r.set_header("Content-Type", "text/xml;charset=UTF-8");
   r.set_header("x-amzn-RequestId", std::string(request_id));
   r.body = protocol == Protocol::kEc2 ? ec2_response_body(action, ns, request_id, result)
-                                      : query_response_body(action, ns, request_id, result);
+                                      : query_response_body(action, ns, request_id, result, always_result);
   return r;
 }
 

@@ -53,11 +53,12 @@ std::string ec2_response_body(std::string_view action, std::string_view ns, std:
                               const xml::Element& result);
 // A query response: <ActionResponse xmlns=ns><ActionResult>[result's children]</ActionResult>
 // <ResponseMetadata><RequestId>id</RequestId></ResponseMetadata></ActionResponse>; no ActionResult
-// element when the result is empty (operations without output).
+// element when the result is empty, unless `always_result` (the output has a result wrapper even
+// without members, e.g. IAM's UpdateRole).
 std::string query_response_body(std::string_view action, std::string_view ns, std::string_view request_id,
-                                 const xml::Element& result);
+                                const xml::Element& result, bool always_result = false);
 // 200, text/xml, x-amzn-RequestId, the body of the protocol's envelope.
 http::Response xml_response(Protocol protocol, std::string_view action, std::string_view ns,
-                            std::string_view request_id, const xml::Element& result);
+                            std::string_view request_id, const xml::Element& result, bool always_result = false);
 
 }  // namespace gantry::protocol

@@ -215,6 +215,11 @@ std::string_view ShapeModel::input_shape(std::string_view op) const {
   return in == nullptr ? std::string_view() : std::string_view(in->as_string());
 }
 
+bool ShapeModel::has_result_wrapper(std::string_view op) const {
+  auto* entry = operations_.if_contains(op);
+  return entry != nullptr && entry->as_object().contains("resultWrapper");
+}
+
 const json::object* ShapeModel::shape(std::string_view name) const {
   auto* s = shapes_.if_contains(name);
   return s == nullptr ? nullptr : &s->as_object();

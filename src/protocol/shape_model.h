@@ -27,6 +27,8 @@ class ShapeModel {
 
   // The name of `op`'s input shape; empty when `op` is unknown or takes no input.
   std::string_view input_shape(std::string_view op) const;
+  // Query protocol: whether `op`'s output is wrapped in <OpResult>, which AWS sends even when empty.
+  bool has_result_wrapper(std::string_view op) const;
   // A shape as the model stores it (type, members, member, ...); nullptr when the model lacks it.
   const boost::json::object* shape(std::string_view name) const;
 

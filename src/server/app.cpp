@@ -92,7 +92,7 @@ Status run(const Config& config) {
   auto iam_store = iam::make_sqlite_store(*db);
   iam::Access access(*iam_store, auth::AccessKey{root.access_key_id, root.secret, config.account_id,
                                                  fmt::format("arn:aws:iam::{}:root", config.account_id),
-                                                 config.account_id});
+                                                 config.account_id, "", std::nullopt});
   if (!config.auth)
     spdlog::warn("--auth off: signatures are NOT verified and IAM policies NOT enforced; anyone who can reach this "
                  "port can do anything. Use it for throwaway local work only");
@@ -120,7 +120,7 @@ Status run(const Config& config) {
 
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecs::make_service(*ecs_store, network, *tasks)));
   GANTRY_RETURN_IF_ERROR(router.add_query_service(ec2::make_service(*ec2_store)));
-  GANTRY_RETURN_IF_ERROR(router.add_query_service(sts::make_service()));
+  GANTRY_RETURN_IF_ERROR(router.add_query_service(sts::make_service(*iam_store)));
   GANTRY_RETURN_IF_ERROR(router.add_query_service(iam::make_service(*iam_store)));
   std::atomic<uint16_t> port{0};  // known once the server listens (--listen may ask for port 0)
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecr::make_service(*ecr_store, [&port] { return port.load(); })));

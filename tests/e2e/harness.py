@@ -126,11 +126,11 @@ class GantryServer:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
     # Clients ---------------------------------------------------------------------------------------
-    def client(self, service, region=REGION, **kwargs):
+    def client(self, service, region=REGION, config=None, **kwargs):
+        base = Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30)
         return boto3.client(
             service, endpoint_url=self.endpoint, region_name=region, aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
-            config=Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30), **kwargs)
+            aws_secret_access_key=SECRET_KEY, config=base.merge(config) if config else base, **kwargs)
 
     def cli_env(self):
         env = dict(os.environ)
@@ -199,6 +199,25 @@ class ServerTestCase(unittest.TestCase):
         self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], status)
         self.assertTrue(err.get("Message"), "an AWS error carries a message")
         return err["Message"]
+
+    def assertDenied(self, call, code, action):
+        """Calls `call` and checks IAM denied `action` with the AWS error `code`; returns the message."""
+        from botocore.exceptions import ClientError
+        with self.assertRaises(ClientError) as cm:
+            call()
+        err = cm.exception.response["Error"]
+        self.assertEqual(err["Code"], code, err)
+        self.assertIn(f"is not authorized to perform: {action}", err["Message"])
+        return err["Message"]
+
+    def client_as(self, service, creds, region=REGION, config=None):
+        """A boto3 client signing with `creds` (AccessKeyId, SecretAccessKey and, for STS credentials,
+        SessionToken), as IAM's and STS's answers give them."""
+        base = Config(retries={"max_attempts": 1})
+        return boto3.client(service, endpoint_url=self.server.endpoint, region_name=region,
+                            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                            aws_session_token=creds.get("SessionToken"),
+                            config=base.merge(config) if config else base)
 
     def tearDown(self):
         self.assertTrue(self.server.alive(), "the server died during the test:\n" + self.server.read_log()[-3000:])

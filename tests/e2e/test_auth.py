@@ -67,8 +67,10 @@ class SignatureTest(ServerTestCase):
         self.assertEqual(send(self.server, "ecs", b"{}", self.json_headers)[0], 200)
         status, body = send(self.server, "ec2", b"Action=DescribeVpcs&Version=2016-11-15", self.form)
         self.assertEqual(status, 200, body)
-        # iam is not implemented yet: past authentication it is UnsupportedOperation, not an auth error.
         status, body = send(self.server, "iam", b"Action=ListRoles&Version=2010-05-08", self.form)
+        self.assertEqual(status, 200, body)
+        # An IAM operation Gantry lacks: past authentication it is UnsupportedOperation, not an auth error.
+        status, body = send(self.server, "iam", b"Action=ListInstanceProfiles&Version=2010-05-08", self.form)
         self.assertEqual((status, xml_code(body)), (501, "UnsupportedOperation"), body)
 
     def test_get_caller_identity_names_the_signer(self):

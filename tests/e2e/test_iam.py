@@ -1,13 +1,10 @@
 """IAM users, access keys and inline policies, enforced: a new user may do nothing; an inline policy
 allows exactly its actions; an explicit Deny beats an Allow; inactive and deleted keys stop working;
-every service answers a denial in its own words. Resource-level permissions are not computed yet (every
-operation is checked against resource "*"), which docs/operations.md states."""
+every service answers a denial in its own words. Roles, groups, managed policies and resource-level
+permissions: test_iam_roles.py; STS sessions: test_sts.py."""
 import json
 import unittest
-import urllib.parse
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from harness import ACCOUNT, REGION, ServerTestCase
@@ -18,11 +15,6 @@ class IamTest(ServerTestCase):
         super().setUp()
         self.iam = self.server.client("iam")
 
-    def user_client(self, service, key):
-        return boto3.client(service, endpoint_url=self.server.endpoint, region_name=REGION,
-                            aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
-                            config=Config(retries={"max_attempts": 1}))
-
     def new_user(self, name, *statements):
         self.iam.create_user(UserName=name)
         key = self.iam.create_access_key(UserName=name)["AccessKey"]
@@ -30,14 +22,6 @@ class IamTest(ServerTestCase):
             self.iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
                 {"Version": "2012-10-17", "Statement": list(statements)}))
         return key
-
-    def assertDenied(self, call, code, action):
-        with self.assertRaises(ClientError) as cm:
-            call()
-        err = cm.exception.response["Error"]
-        self.assertEqual(err["Code"], code, err)
-        self.assertIn(f"is not authorized to perform: {action}", err["Message"])
-        return err["Message"]
 
     def test_users_and_keys_lifecycle(self):
         user = self.iam.create_user(UserName="alice", Path="/team/")["User"]
@@ -71,15 +55,15 @@ class IamTest(ServerTestCase):
 
     def test_a_new_user_may_do_nothing_until_a_policy_allows_it(self):
         key = self.new_user("alice")
-        who = self.user_client("sts", key).get_caller_identity()
+        who = self.client_as("sts", key).get_caller_identity()
         self.assertEqual(who["Arn"], f"arn:aws:iam::{ACCOUNT}:user/alice")
         self.assertTrue(who["UserId"].startswith("AIDA"))
-        ecs = self.user_client("ecs", key)
+        ecs = self.client_as("ecs", key)
         msg = self.assertDenied(ecs.list_clusters, "AccessDeniedException", "ecs:ListClusters")
         self.assertIn("because no identity-based policy allows the ecs:ListClusters action", msg)
-        self.assertDenied(self.user_client("ec2", key).describe_vpcs, "UnauthorizedOperation", "ec2:DescribeVpcs")
-        self.assertDenied(self.user_client("iam", key).list_users, "AccessDenied", "iam:ListUsers")
-        self.assertDenied(self.user_client("logs", key).describe_log_groups, "AccessDeniedException",
+        self.assertDenied(self.client_as("ec2", key).describe_vpcs, "UnauthorizedOperation", "ec2:DescribeVpcs")
+        self.assertDenied(self.client_as("iam", key).list_users, "AccessDenied", "iam:ListUsers")
+        self.assertDenied(self.client_as("logs", key).describe_log_groups, "AccessDeniedException",
                           "logs:DescribeLogGroups")
 
         self.iam.put_user_policy(UserName="alice", PolicyName="ecs-read", PolicyDocument=json.dumps({
@@ -98,19 +82,18 @@ class IamTest(ServerTestCase):
             {"Sid": "NoDeletes", "Effect": "Deny", "Action": "ecs:Delete*", "Resource": "*"},
             {"Effect": "Allow", "Action": "logs:*", "Resource": "*",
              "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}})
-        ecs = self.user_client("ecs", key)
+        ecs = self.client_as("ecs", key)
         ecs.create_cluster(clusterName="b")
         msg = self.assertDenied(lambda: ecs.delete_cluster(cluster="b"), "AccessDeniedException", "ecs:DeleteCluster")
         self.assertIn("with an explicit deny", msg)
-        self.assertDenied(self.user_client("logs", key).describe_log_groups, "AccessDeniedException",
+        self.assertDenied(self.client_as("logs", key).describe_log_groups, "AccessDeniedException",
                           "logs:DescribeLogGroups")
-        eu = boto3.client("logs", endpoint_url=self.server.endpoint, region_name="eu-west-1",
-                          aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+        eu = self.client_as("logs", key, region="eu-west-1")
         self.assertEqual(eu.describe_log_groups()["logGroups"], [])
 
     def test_inactive_and_deleted_keys_stop_working(self):
         key = self.new_user("carol", {"Effect": "Allow", "Action": "ecs:List*", "Resource": "*"})
-        ecs = self.user_client("ecs", key)
+        ecs = self.client_as("ecs", key)
         ecs.list_clusters()
         self.iam.update_access_key(UserName="carol", AccessKeyId=key["AccessKeyId"], Status="Inactive")
         self.assertAwsError("UnrecognizedClientException", ecs.list_clusters)
@@ -118,7 +101,7 @@ class IamTest(ServerTestCase):
         ecs.list_clusters()
         self.iam.delete_access_key(UserName="carol", AccessKeyId=key["AccessKeyId"])
         self.assertAwsError("UnrecognizedClientException", ecs.list_clusters)
-        self.assertAwsError("InvalidClientTokenId", self.user_client("iam", key).list_users, status=403)
+        self.assertAwsError("InvalidClientTokenId", self.client_as("iam", key).list_users, status=403)
 
     def test_inline_policies(self):
         self.iam.create_user(UserName="dave")
@@ -157,7 +140,7 @@ class IamTest(ServerTestCase):
         run = dict(cluster="fargatecluster", launchType="FARGATE", taskDefinition="my-batch-job",
                    networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet]}})
         key = self.new_user("lambda-like", {"Effect": "Allow", "Action": "ecs:RunTask", "Resource": "*"})
-        ecs = self.user_client("ecs", key)
+        ecs = self.client_as("ecs", key)
         msg = self.assertDenied(lambda: ecs.run_task(**run), "AccessDeniedException", "iam:PassRole")
         self.assertIn(f"on resource: {role}", msg)
         # An override hands over another role: that one is checked instead.

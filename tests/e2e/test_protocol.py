@@ -336,13 +336,14 @@ class QueryAndRestProtocolTest(ServerTestCase):
             self.assertIn(op, err["Error"]["Message"])
 
     def test_sts_and_iam(self):
-        self.assertUnsupported(lambda: self.server.client("sts").get_session_token(), "GetSessionToken")
-        self.assertUnsupported(lambda: self.server.client("iam").list_roles(), "ListRoles")
-        self.assertUnsupported(lambda: self.server.client("iam").create_role(
-            RoleName="r", AssumeRolePolicyDocument="{}"), "CreateRole")
+        self.assertUnsupported(lambda: self.server.client("sts").get_federation_token(Name="fed"),
+                               "GetFederationToken")
+        self.assertUnsupported(lambda: self.server.client("iam").list_instance_profiles(), "ListInstanceProfiles")
+        self.assertUnsupported(lambda: self.server.client("iam").create_instance_profile(
+            InstanceProfileName="r"), "CreateInstanceProfile")
 
     def test_query_error_shape(self):
-        status, headers, body = raw_signed(self.server, "sts", None, b"Action=GetSessionToken&Version=2011-06-15",
+        status, headers, body = raw_signed(self.server, "sts", None, b"Action=GetFederationToken&Name=fed&Version=2011-06-15",
                                            headers={"Content-Type": FORM})
         self.assertEqual(status, 501)
         self.assertTrue(headers["content-type"].startswith("text/xml"))
@@ -354,7 +355,8 @@ class QueryAndRestProtocolTest(ServerTestCase):
 
     def test_query_action_in_url(self):
         status, _, body = raw_signed(self.server, "iam", None, b"", method="GET",
-                                     path="/?Action=ListRoles&Version=2010-05-08", headers={"Content-Type": FORM})
+                                     path="/?Action=ListInstanceProfiles&Version=2010-05-08",
+                                     headers={"Content-Type": FORM})
         self.assertEqual(status, 501, body)
         self.assertEqual(xml_code(body), "UnsupportedOperation")
 

@@ -26,6 +26,7 @@ class SeedWorkflowTest(ServerTestCase):
         self.assertIn("ok           ECS: create cluster fargatecluster", p.stdout)
         self.assertIn("ok           EC2: the default VPC's subnets for the task: subnet-", p.stdout)
         self.assertIn("ok           ECS: register task definition my-batch-job", p.stdout)
+        self.assertIn("ok           IAM: role run_task_lambda_role with ecs:RunTask + iam:PassRole", p.stdout)
         self.assertNotIn("FAILED", p.stdout)
         if os.geteuid() == 0 and shutil.which("runc"):
             # The middle of the seed runs for real: the batch job's two lines reached its log stream.
@@ -34,6 +35,11 @@ class SeedWorkflowTest(ServerTestCase):
         ecs = self.server.client("ecs")
         td = ecs.describe_task_definition(taskDefinition="my-batch-job")["taskDefinition"]
         self.assertEqual((td["cpu"], td["memory"]), ("256", "512"))
+        iam = self.server.client("iam")
+        self.assertEqual(iam.list_role_policies(RoleName="run_task_lambda_role")["PolicyNames"], ["run-task"])
+        self.assertEqual([p["PolicyName"] for p in
+                          iam.list_attached_role_policies(RoleName="ecsTaskExecutionRole")["AttachedPolicies"]],
+                         ["AmazonECSTaskExecutionRolePolicy"])
 
     def test_seed_workflow_is_rerunnable(self):
         env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_CONFIG_FILE="/dev/null")

@@ -131,6 +131,13 @@ TEST(IamPolicyParseTest, MalformedDocumentsAreRejectedWithAwsReasons) {
       {stmt(std::string(R"("Effect":"Allow",)") + std::string(ok_tail) +
             R"(,"Condition":{"DateLessThan":{"aws:CurrentTime":"tomorrow"}})"),
        "Invalid value for condition DateLessThan on key aws:currenttime: tomorrow"},
+      // Epoch seconds past year 9999 (found by fuzz/policy_fuzz.cpp: 1e300 overflowed the milliseconds).
+      {stmt(std::string(R"("Effect":"Allow",)") + std::string(ok_tail) +
+            R"(,"Condition":{"DateLessThan":{"aws:CurrentTime":1e300}})"),
+       "Invalid value for condition DateLessThan on key aws:currenttime: 1e+300"},
+      {stmt(std::string(R"("Effect":"Allow",)") + std::string(ok_tail) +
+            R"(,"Condition":{"DateLessThan":{"aws:EpochTime":"inf"}})"),
+       "Invalid value for condition DateLessThan on key aws:epochtime: inf"},
       {stmt(std::string(R"("Effect":"Allow",)") + std::string(ok_tail) +
             R"(,"Condition":{"Bool":{"aws:SecureTransport":"yes"}})"),
        "Invalid value for condition Bool on key aws:securetransport: yes"},
@@ -441,6 +448,12 @@ TEST(IamPolicyConditionTest, DateOperatorsTakeIso8601AndEpochSeconds) {
       now));
   EXPECT_TRUE(condition_allows(R"({"DateLessThan":{"aws:CurrentTime":"2000-03-01T00:00:00-05:00"}})",
                                {{"aws:currenttime", {"2000-02-29T23:59:59Z"}}}));
+  // Epoch seconds up to the end of year 9999; a larger or non-finite context value is no date at all.
+  EXPECT_TRUE(condition_allows(R"({"DateLessThan":{"aws:EpochTime":"253402300799"}})", now));
+  for (const char* huge : {"253402300800", "1e300", "inf", "nan"}) {
+    EXPECT_FALSE(condition_allows(R"({"DateGreaterThan":{"aws:EpochTime":"0"}})", {{"aws:epochtime", {huge}}}))
+        << huge;
+  }
 }
 
 TEST(IamPolicyConditionTest, BoolOperator) {

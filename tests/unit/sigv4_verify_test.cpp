@@ -31,7 +31,7 @@ http::Request request_of(const json::object& c) {
 }
 
 StaticKeyStore keys() {
-  return StaticKeyStore({AccessKey{kKeyId, kSecret, "000000000000", "arn:aws:iam::000000000000:root", "000000000000"}});
+  return StaticKeyStore({AccessKey{kKeyId, kSecret, "000000000000", "arn:aws:iam::000000000000:root", "000000000000", "", std::nullopt}});
 }
 
 TimePoint signed_at(const http::Request& r, const protocol::CredentialScope& s) {
@@ -77,6 +77,37 @@ TEST(Sigv4VerifyTest, BotocoreSignedRequestsVerify) {
   }
 }
 
+TEST(Sigv4VerifyTest, TemporaryCredentialsNeedTheirTokenUntilTheyExpire) {
+  const json::value vectors = json::parse(kVectors);
+  const auto& c = vectors.as_array()[0].as_object();  // json_post, signed without a token
+  auto r = request_of(c);
+  auto scope = protocol::read_credential_scope(r);
+  ASSERT_TRUE(scope.ok() && scope->has_value());
+  TimePoint now = signed_at(r, **scope) + std::chrono::minutes(1);
+  auto session = [&](std::optional<TimePoint> expires) {
+    return StaticKeyStore({AccessKey{kKeyId, kSecret, "000000000000",
+                                     "arn:aws:sts::000000000000:assumed-role/r/s", "AROAX:s", "the-token", expires}});
+  };
+  // No token, a wrong one, or a token with a long-term key: the token is invalid.
+  auto no_token = verify(r, **scope, session(now + std::chrono::hours(1)), now);
+  ASSERT_TRUE(no_token.auth_error);
+  EXPECT_EQ(no_token.auth_error->failure, Failure::kUnknownKey);
+  r.headers.emplace_back("x-amz-security-token", "the-tokeN");
+  EXPECT_TRUE(verify(r, **scope, session(now + std::chrono::hours(1)), now).auth_error);
+  r.headers.back().second = "the-token";
+  auto long_term = verify(r, **scope, keys(), now);
+  ASSERT_TRUE(long_term.auth_error);
+  EXPECT_EQ(long_term.auth_error->failure, Failure::kUnknownKey);
+  // The right token until expiry, then kTokenExpired.
+  auto ok = verify(r, **scope, session(now + std::chrono::seconds(1)), now);
+  ASSERT_TRUE(ok.ok);
+  EXPECT_EQ(ok.ok->key.principal_arn, "arn:aws:sts::000000000000:assumed-role/r/s");
+  auto expired = verify(r, **scope, session(now), now);
+  ASSERT_TRUE(expired.auth_error);
+  EXPECT_EQ(expired.auth_error->failure, Failure::kTokenExpired);
+  EXPECT_EQ(expired.auth_error->message, "The security token included in the request is expired");
+}
+
 TEST(Sigv4VerifyTest, EveryTamperingIsRefused) {
   auto store = keys();
   const json::value vectors = json::parse(kVectors);
@@ -107,7 +138,7 @@ TEST(Sigv4VerifyTest, EveryTamperingIsRefused) {
     for (auto& [k, val] : r.headers)
       if (k == "host") val = "127.0.0.1:9999";
     expect_failure(r, Failure::kBadSignature, "signed host changed");
-    StaticKeyStore other({AccessKey{kKeyId, "another-secret-key", "000000000000", "x", "x"}});
+    StaticKeyStore other({AccessKey{kKeyId, "another-secret-key", "000000000000", "x", "x", "", std::nullopt}});
     auto s = **protocol::read_credential_scope(base);
     auto result = verify(base, s, other, now);
     ASSERT_TRUE(result.auth_error);

@@ -27,6 +27,27 @@ api::JsonService make_service(EcrStore& store, std::function<uint16_t()> port) {
   add("TagResource", tag_resource);
   add("UntagResource", untag_resource);
   add("ListTagsForResource", list_tags_for_resource);
+  // As AWS's Service Authorization Reference: repository operations on the repository's ARN,
+  // GetAuthorizationToken and listings without names on "*", tagging on the resource ARN.
+  s.auth_target = [](std::string_view op, const json::object& in, const Ctx& ctx) {
+    api::AuthTarget t;
+    auto name = [&](std::string_view key) -> std::string {
+      auto* v = in.if_contains(key);
+      return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    if (op == "TagResource" || op == "UntagResource" || op == "ListTagsForResource") {
+      t.resources = {name("resourceArn")};
+    } else if (op == "DescribeRepositories") {
+      t.resources.clear();
+      if (auto* names = in.if_contains("repositoryNames"); names && names->is_array())
+        for (const auto& n : names->as_array())
+          if (n.is_string()) t.resources.push_back(ctx.scope.arn("ecr", "repository/" + std::string(n.as_string())));
+      if (t.resources.empty()) t.resources.push_back("*");
+    } else if (auto repo = name("repositoryName"); !repo.empty()) {
+      t.resources = {ctx.scope.arn("ecr", "repository/" + repo)};
+    }
+    return t;
+  };
   return s;
 }
 

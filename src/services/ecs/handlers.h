@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "api/context.h"
+#include "api/router.h"
 #include "core/error.h"
 #include "core/pagination.h"
 #include "services/ecs/model.h"
@@ -54,6 +55,9 @@ json::object encode_task(EcsTables& t, const Task& task, bool with_tags);
 
 // The task definition RunTask names ("family", "family:3" or its ARN); nullopt when there is none.
 Result<std::optional<TaskDefinition>> resolve_task_definition(EcsTables& t, const Ctx& ctx, std::string_view text);
+
+// authorization.cpp: what IAM is asked about each operation.
+api::AuthTarget auth_target(EcsStore& store, std::string_view op, const json::object& in, const Ctx& ctx);
 
 // tags.cpp
 Out tag_resource(EcsStore& store, Ctx& ctx, json::object& in);

@@ -37,6 +37,9 @@ api::JsonService make_service(EcsStore& store, ec2::Network& network, TaskRunner
   add("TagResource", tag_resource);
   add("UntagResource", untag_resource);
   add("ListTagsForResource", list_tags_for_resource);
+  s.auth_target = [&store](std::string_view op, const json::object& in, const Ctx& ctx) {
+    return auth_target(store, op, in, ctx);
+  };
   return s;
 }
 

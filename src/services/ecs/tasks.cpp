@@ -246,7 +246,8 @@ Status check_pass_role(TaskDeps& d, const Ctx& ctx, std::string_view definition,
     return json::object();
   });
   for (const auto& role : roles) {
-    if (auto no = ctx.denied("iam:PassRole", role)) return make_error(ErrorKind::kAccessDenied, *no);
+    if (auto no = ctx.denied("iam:PassRole", role, {{"iam:passedtoservice", "ecs-tasks.amazonaws.com"}}))
+      return make_error(ErrorKind::kAccessDenied, *no);
   }
   return {};
 }

@@ -1,5 +1,5 @@
-// CreateUser, GetUser, ListUsers, DeleteUser; CreateAccessKey, ListAccessKeys, UpdateAccessKey,
-// DeleteAccessKey; PutUserPolicy, GetUserPolicy, ListUserPolicies, DeleteUserPolicy.
+// The IAM service: the helpers its handlers share, and users with their access keys and tags
+// (CreateUser, GetUser, ListUsers, DeleteUser, Tag/Untag/ListUserTags; Create/List/Update/DeleteAccessKey).
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
@@ -7,20 +7,12 @@
 
 #include "auth/keys.h"
 #include "core/arn.h"
-#include "iam/policy.h"
-#include "protocol/xml.h"
+#include "services/iam/handlers.h"
 #include "services/iam/service.h"
 
 namespace gantry::iam {
 
-namespace {
-
-namespace json = boost::json;
-using Ctx = api::RequestContext;
-using Out = Result<protocol::xml::Element>;
-
-constexpr size_t kMaxKeysPerUser = 2;
-constexpr size_t kMaxPolicyChars = 10240;
+namespace detail {
 
 std::optional<std::string> get_string(const json::object& in, std::string_view key) {
   auto* v = in.if_contains(key);
@@ -28,8 +20,34 @@ std::optional<std::string> get_string(const json::object& in, std::string_view k
   return std::string(v->as_string());
 }
 
-Error no_such_user(std::string_view name) {
-  return make_error(ErrorKind::kIamNoSuchEntity, fmt::format("The user with name {} cannot be found.", name));
+std::string entity_field(EntityKind kind) { return title(kind) + "Name"; }
+
+std::string title(EntityKind kind) {
+  switch (kind) {
+    case EntityKind::kUser: return "User";
+    case EntityKind::kRole: return "Role";
+    case EntityKind::kGroup: return "Group";
+  }
+  return "User";
+}
+
+Error no_such(EntityKind kind, std::string_view name) {
+  return make_error(ErrorKind::kIamNoSuchEntity,
+                    fmt::format("The {} with name {} cannot be found.", kind_name(kind), name));
+}
+
+Status require_entity(IamTables& t, std::string_view account, EntityKind kind, std::string_view name) {
+  bool found = false;
+  switch (kind) {
+    case EntityKind::kUser: found = t.find_user(account, name).has_value(); break;
+    case EntityKind::kRole: found = t.find_role(account, name).has_value(); break;
+    case EntityKind::kGroup: found = t.find_group(account, name).has_value(); break;
+  }
+  return found ? Status{} : Status(no_such(kind, name));
+}
+
+std::string new_id(Random& random, std::string_view prefix) {
+  return std::string(prefix) + auth::random_chars(random, 17, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
 }
 
 Status check_name(std::string_view what, std::string_view name, size_t max) {
@@ -41,6 +59,85 @@ Status check_name(std::string_view what, std::string_view name, size_t max) {
                                   name.substr(0, 128), what));
   return {};
 }
+
+Status check_path(std::string_view path) {
+  if (path.empty() || path.front() != '/' || path.back() != '/' || path.size() > 512)
+    return make_error(ErrorKind::kValidation, "The specified value for path is invalid. It must begin and end with / "
+                                              "and contain only alphanumeric characters and/or / characters.");
+  return {};
+}
+
+Status check_document(std::string_view document, PolicyKind kind) {
+  if (document.size() > kMaxPolicyChars)
+    return make_error(ErrorKind::kIamLimitExceeded,
+                      fmt::format("Cannot exceed quota for PolicySize: {}", kMaxPolicyChars));
+  auto parsed = parse_policy(document, kind);
+  if (!parsed.ok()) return make_error(ErrorKind::kIamMalformedPolicyDocument, parsed.error().message);
+  return {};
+}
+
+Result<std::vector<store::ResourceTag>> read_tags(const json::object& in) {
+  std::vector<store::ResourceTag> out;
+  auto* v = in.if_contains("Tags");
+  if (!v) return out;
+  if (!v->is_array()) return make_error(ErrorKind::kValidation, "Tags must be a list of {Key, Value}");
+  for (const auto& t : v->as_array()) {
+    if (!t.is_object()) return make_error(ErrorKind::kValidation, "Tags must be a list of {Key, Value}");
+    auto key = get_string(t.as_object(), "Key").value_or("");
+    auto value = get_string(t.as_object(), "Value").value_or("");
+    if (key.empty() || key.size() > 128 || value.size() > 256)
+      return make_error(ErrorKind::kValidation,
+                        "1 validation error detected: a tag key must have 1 to 128 characters and a value at most 256");
+    out.push_back({key, value});
+  }
+  if (out.size() > 50)
+    return make_error(ErrorKind::kIamLimitExceeded, "The number of tags has reached the maximum limit of 50.");
+  return out;
+}
+
+Result<std::vector<std::string>> read_tag_keys(const json::object& in) {
+  std::vector<std::string> out;
+  auto* v = in.if_contains("TagKeys");
+  if (v && v->is_array())
+    for (const auto& k : v->as_array())
+      if (k.is_string()) out.emplace_back(k.as_string());
+  return out;
+}
+
+void drop_tags(IamTables& t, const std::string& arn) {
+  std::vector<std::string> keys;
+  for (const auto& tag : t.tags(arn)) keys.push_back(tag.key);
+  t.untag(arn, keys);
+}
+
+void add_tags(protocol::xml::Element& parent, const std::vector<store::ResourceTag>& tags, const char* name) {
+  auto& list = parent.add(name);
+  for (const auto& t : tags) {
+    auto& m = list.add("member");
+    m.add("Key", t.key);
+    m.add("Value", t.value);
+  }
+}
+
+Result<size_t> max_items(const json::object& in) {
+  auto* v = in.if_contains("MaxItems");
+  if (!v) return 100;
+  int64_t n = v->is_int64() ? v->as_int64() : 0;
+  if (n < 1 || n > 1000)
+    return make_error(ErrorKind::kValidation, "1 validation error detected: Value at 'maxItems' failed to satisfy "
+                                              "constraint: Member must have value between 1 and 1000");
+  return static_cast<size_t>(n);
+}
+
+}  // namespace detail
+
+namespace {
+
+using namespace detail;
+
+constexpr size_t kMaxKeysPerUser = 2;
+
+Error no_such_user(std::string_view name) { return no_such(EntityKind::kUser, name); }
 
 // The caller's own user when the request names none (GetUser, access keys), or the named one.
 Result<std::string> user_name_or_caller(const Ctx& ctx, const json::object& in) {
@@ -55,53 +152,35 @@ Result<std::string> user_name_or_caller(const Ctx& ctx, const json::object& in) 
                     "server at start.");
 }
 
-void add_user(protocol::xml::Element& parent, const User& u) {
-  auto& e = parent.add("User");
+protocol::xml::Element& add_user(protocol::xml::Element& parent, const User& u, const char* name = "User") {
+  auto& e = parent.add(name);
   e.add("Path", u.path);
   e.add("UserName", u.name);
   e.add("UserId", u.id);
   e.add("Arn", u.arn());
   e.add("CreateDate", iso8601(u.created_at));
-}
-
-// Marker: the last name of the page, as given back by a listing.
-template <class T, class Name>
-void page_end(protocol::xml::Element& out, const std::vector<T>& rows, size_t limit, Name name) {
-  bool truncated = rows.size() > limit;
-  out.add("IsTruncated", truncated);
-  if (truncated) out.add("Marker", name(rows[limit - 1]));
-}
-
-Result<size_t> max_items(const json::object& in) {
-  auto* v = in.if_contains("MaxItems");
-  if (!v) return 100;
-  int64_t n = v->is_int64() ? v->as_int64() : 0;
-  if (n < 1 || n > 1000)
-    return make_error(ErrorKind::kValidation, "1 validation error detected: Value at 'maxItems' failed to satisfy "
-                                              "constraint: Member must have value between 1 and 1000");
-  return static_cast<size_t>(n);
+  return e;
 }
 
 Out create_user(IamStore& store, Ctx& ctx, json::object& in) {
   std::string name = get_string(in, "UserName").value_or("");
   GANTRY_RETURN_IF_ERROR(check_name("userName", name, 64));
   std::string path = get_string(in, "Path").value_or("/");
-  if (path.empty() || path.front() != '/' || path.back() != '/' || path.size() > 512)
-    return make_error(ErrorKind::kValidation, "The specified value for path is invalid. It must begin and end with / "
-                                              "and contain only alphanumeric characters and/or / characters.");
-  if (in.contains("PermissionsBoundary") || in.contains("Tags"))
-    return make_error(ErrorKind::kUnsupportedOperation,
-                      "Gantry does not support permissions boundaries or tags on IAM users yet.");
-  User user{ctx.scope.account, name, "AIDA" + auth::random_chars(*ctx.random, 17, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
-            path, ctx.now};
+  GANTRY_RETURN_IF_ERROR(check_path(path));
+  if (in.contains("PermissionsBoundary"))
+    return make_error(ErrorKind::kUnsupportedOperation, "Gantry does not support permissions boundaries yet.");
+  GANTRY_ASSIGN_OR_RETURN(auto tags, read_tags(in));
+  User user{ctx.scope.account, name, new_id(*ctx.random, "AIDA"), path, ctx.now};
   GANTRY_RETURN_IF_ERROR(store.write([&](IamTables& t) -> Status {
     if (t.find_user(ctx.scope.account, name))
       return make_error(ErrorKind::kIamEntityAlreadyExists, fmt::format("User with name {} already exists.", name));
     t.put_user(user);
+    t.tag(user.arn(), tags);
     return {};
   }));
   protocol::xml::Element out("CreateUserResult");
-  add_user(out, user);
+  auto& e = add_user(out, user);
+  if (!tags.empty()) add_tags(e, tags);
   return out;
 }
 
@@ -119,11 +198,15 @@ Out get_user(IamStore& store, Ctx& ctx, json::object& in) {
   }
   GANTRY_ASSIGN_OR_RETURN(auto name, user_name_or_caller(ctx, in));
   std::optional<User> user;
+  std::vector<store::ResourceTag> tags;
   GANTRY_RETURN_IF_ERROR(store.read([&](IamTables& t) -> Status {
     user = t.find_user(ctx.scope.account, name);
-    return user ? Status{} : Status(no_such_user(name));
+    if (!user) return no_such_user(name);
+    tags = t.tags(user->arn());
+    return {};
   }));
-  add_user(out, *user);
+  auto& e = add_user(out, *user);
+  if (!tags.empty()) add_tags(e, tags);
   return out;
 }
 
@@ -137,14 +220,7 @@ Out list_users(IamStore& store, Ctx& ctx, json::object& in) {
   }));
   protocol::xml::Element out("ListUsersResult");
   auto& list = out.add("Users");
-  for (size_t i = 0; i < users.size() && i < limit; ++i) {
-    auto& m = list.add("member");
-    m.add("Path", users[i].path);
-    m.add("UserName", users[i].name);
-    m.add("UserId", users[i].id);
-    m.add("Arn", users[i].arn());
-    m.add("CreateDate", iso8601(users[i].created_at));
-  }
+  for (size_t i = 0; i < users.size() && i < limit; ++i) add_user(list, users[i], "member");
   page_end(out, users, limit, [](const User& u) { return u.name; });
   return out;
 }
@@ -155,8 +231,14 @@ Out delete_user(IamStore& store, Ctx& ctx, json::object& in) {
     if (!t.find_user(ctx.scope.account, name)) return no_such_user(name);
     if (!t.access_keys_of(ctx.scope.account, name).empty())
       return make_error(ErrorKind::kIamDeleteConflict, "Cannot delete entity, must delete access keys first.");
-    if (!t.user_policies(ctx.scope.account, name).empty())
+    if (!t.inline_policies(ctx.scope.account, EntityKind::kUser, name).empty())
       return make_error(ErrorKind::kIamDeleteConflict, "Cannot delete entity, must delete policies first.");
+    if (!t.attached_to(ctx.scope.account, EntityKind::kUser, name).empty())
+      return make_error(ErrorKind::kIamDeleteConflict, "Cannot delete entity, must detach all policies first.");
+    if (!t.groups_of(ctx.scope.account, name).empty())
+      return make_error(ErrorKind::kIamDeleteConflict, "Cannot delete entity, must remove users from group first.");
+    auto user = t.find_user(ctx.scope.account, name);
+    drop_tags(t, user->arn());
     t.delete_user(ctx.scope.account, name);
     return {};
   }));
@@ -240,78 +322,9 @@ Out delete_access_key(IamStore& store, Ctx& ctx, json::object& in) {
   return protocol::xml::Element("DeleteAccessKeyResult");
 }
 
-Out put_user_policy(IamStore& store, Ctx& ctx, json::object& in) {
-  std::string user = get_string(in, "UserName").value_or("");
-  std::string name = get_string(in, "PolicyName").value_or("");
-  GANTRY_RETURN_IF_ERROR(check_name("policyName", name, 128));
-  std::string document = get_string(in, "PolicyDocument").value_or("");
-  if (document.size() > kMaxPolicyChars)
-    return make_error(ErrorKind::kIamLimitExceeded, "Maximum policy size of 2048 bytes exceeded for user " + user);
-  auto parsed = parse_policy(document, PolicyKind::kIdentity);
-  if (!parsed.ok()) return make_error(ErrorKind::kIamMalformedPolicyDocument, parsed.error().message);
-  GANTRY_RETURN_IF_ERROR(store.write([&](IamTables& t) -> Status {
-    auto u = t.find_user(ctx.scope.account, user);
-    if (!u) return no_such_user(user);
-    t.put_user_policy(UserPolicy{ctx.scope.account, u->name, name, document});
-    return {};
-  }));
-  return protocol::xml::Element("PutUserPolicyResult");
-}
-
-Out get_user_policy(IamStore& store, Ctx& ctx, json::object& in) {
-  std::string user = get_string(in, "UserName").value_or("");
-  std::string name = get_string(in, "PolicyName").value_or("");
-  std::optional<UserPolicy> policy;
-  GANTRY_RETURN_IF_ERROR(store.read([&](IamTables& t) -> Status {
-    if (!t.find_user(ctx.scope.account, user)) return no_such_user(user);
-    policy = t.find_user_policy(ctx.scope.account, user, name);
-    if (!policy)
-      return make_error(ErrorKind::kIamNoSuchEntity,
-                        fmt::format("The user policy with name {} cannot be found.", name));
-    return {};
-  }));
-  protocol::xml::Element out("GetUserPolicyResult");
-  out.add("UserName", policy->user_name);
-  out.add("PolicyName", policy->name);
-  out.add("PolicyDocument", auth::uri_encode(policy->document, false));  // URL-encoded, as IAM returns it
-  return out;
-}
-
-Out list_user_policies(IamStore& store, Ctx& ctx, json::object& in) {
-  std::string user = get_string(in, "UserName").value_or("");
-  std::vector<UserPolicy> policies;
-  GANTRY_RETURN_IF_ERROR(store.read([&](IamTables& t) -> Status {
-    if (!t.find_user(ctx.scope.account, user)) return no_such_user(user);
-    policies = t.user_policies(ctx.scope.account, user);
-    return {};
-  }));
-  protocol::xml::Element out("ListUserPoliciesResult");
-  auto& names = out.add("PolicyNames");
-  for (const auto& p : policies) names.add("member", p.name);
-  out.add("IsTruncated", false);
-  return out;
-}
-
-Out delete_user_policy(IamStore& store, Ctx& ctx, json::object& in) {
-  std::string user = get_string(in, "UserName").value_or("");
-  std::string name = get_string(in, "PolicyName").value_or("");
-  GANTRY_RETURN_IF_ERROR(store.write([&](IamTables& t) -> Status {
-    if (!t.find_user(ctx.scope.account, user)) return no_such_user(user);
-    if (!t.find_user_policy(ctx.scope.account, user, name))
-      return make_error(ErrorKind::kIamNoSuchEntity,
-                        fmt::format("The user policy with name {} cannot be found.", name));
-    t.delete_user_policy(ctx.scope.account, user, name);
-    return {};
-  }));
-  return protocol::xml::Element("DeleteUserPolicyResult");
-}
-
 }  // namespace
 
-api::QueryService make_service(IamStore& store) {
-  api::QueryService s;
-  s.name = "iam";
-  s.validation_error_type = "ValidationError";
+void detail::add_user_operations(api::QueryService& s, IamStore& store) {
   auto add = [&](std::string name, Out (*fn)(IamStore&, Ctx&, json::object&)) {
     s.operations.emplace(std::move(name), [&store, fn](Ctx& ctx, json::object& in) { return fn(store, ctx, in); });
   };
@@ -323,10 +336,65 @@ api::QueryService make_service(IamStore& store) {
   add("ListAccessKeys", list_access_keys);
   add("UpdateAccessKey", update_access_key);
   add("DeleteAccessKey", delete_access_key);
-  add("PutUserPolicy", put_user_policy);
-  add("GetUserPolicy", get_user_policy);
-  add("ListUserPolicies", list_user_policies);
-  add("DeleteUserPolicy", delete_user_policy);
+}
+
+namespace {
+
+// The resource each IAM operation is authorized on (AWS's Service Authorization Reference): the user,
+// role, group or policy it names (with its path, when it exists), the caller's own user for access key
+// operations without UserName, "*" for listings.
+api::AuthTarget iam_auth_target(IamStore& store, std::string_view op, const json::object& in, const Ctx& ctx) {
+  api::AuthTarget target;
+  if (op.starts_with("List") && op != "ListUserPolicies" && op != "ListRolePolicies" && op != "ListGroupPolicies" &&
+      !op.starts_with("ListAttached") && !op.ends_with("Tags") && op != "ListAccessKeys" &&
+      op != "ListGroupsForUser" && op != "ListPolicyVersions" && op != "ListEntitiesForPolicy")
+    return target;
+  std::string account = ctx.scope.account;
+  auto path = get_string(in, "Path").value_or("/");
+  if (auto policy_arn = get_string(in, "PolicyArn")) {
+    target.resources = {*policy_arn};
+  } else if (op == "CreatePolicy") {
+    target.resources = {fmt::format("arn:aws:iam::{}:policy{}{}", account, path,
+                                    get_string(in, "PolicyName").value_or(""))};
+  } else if (auto role = get_string(in, "RoleName")) {
+    std::string arn = fmt::format("arn:aws:iam::{}:role{}{}", account, path, *role);
+    (void)store.read([&](IamTables& t) -> Status {
+      if (auto r = t.find_role(account, *role)) arn = r->arn();
+      return {};
+    });
+    target.resources = {arn};
+  } else if (auto group = get_string(in, "GroupName")) {
+    std::string arn = fmt::format("arn:aws:iam::{}:group{}{}", account, path, *group);
+    (void)store.read([&](IamTables& t) -> Status {
+      if (auto g = t.find_group(account, *group)) arn = g->arn();
+      return {};
+    });
+    target.resources = {arn};
+  } else if (auto user = get_string(in, "UserName")) {
+    std::string arn = fmt::format("arn:aws:iam::{}:user{}{}", account, path, *user);
+    (void)store.read([&](IamTables& t) -> Status {
+      if (auto u = t.find_user(account, *user)) arn = u->arn();
+      return {};
+    });
+    target.resources = {arn};
+  } else if (op.find("AccessKey") != std::string_view::npos || op == "GetUser") {
+    target.resources = {ctx.principal_arn};  // the caller's own user
+  }
+  return target;
+}
+
+}  // namespace
+
+api::QueryService make_service(IamStore& store) {
+  api::QueryService s;
+  s.name = "iam";
+  s.validation_error_type = "ValidationError";
+  detail::add_user_operations(s, store);
+  detail::add_role_and_group_operations(s, store);
+  detail::add_policy_operations(s, store);
+  s.auth_target = [&store](std::string_view op, const json::object& in, const Ctx& ctx) {
+    return iam_auth_target(store, op, in, ctx);
+  };
   return s;
 }
 

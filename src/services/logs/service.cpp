@@ -1,5 +1,6 @@
 #include "services/logs/service.h"
 
+#include "core/arn.h"
 #include "services/logs/handlers.h"
 
 namespace gantry::logs {
@@ -28,6 +29,31 @@ api::JsonService make_service(LogsStore& store) {
   add("TagLogGroup", tag_log_group);
   add("UntagLogGroup", untag_log_group);
   add("ListTagsLogGroup", list_tags_log_group);
+  // As AWS's Service Authorization Reference: log group and stream operations on the group's or stream's
+  // ARN, listings of groups on "*", the generic tagging operations on their resource ARN.
+  s.auth_target = [](std::string_view op, const json::object& in, const Ctx& ctx) {
+    api::AuthTarget t;
+    auto get = [&](std::string_view key) -> std::string {
+      auto* v = in.if_contains(key);
+      return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    if (op == "TagResource" || op == "UntagResource" || op == "ListTagsForResource") {
+      t.resources = {get("resourceArn")};
+      return t;
+    }
+    std::string group = get("logGroupName");
+    if (group.empty()) group = get("logGroupIdentifier");
+    if (group.starts_with("arn:")) {
+      auto arn = Arn::parse(group);
+      if (arn && arn->resource.starts_with("log-group:")) group = arn->resource.substr(10);
+      if (group.ends_with(":*")) group.resize(group.size() - 2);
+    }
+    if (group.empty() || op == "DescribeLogGroups") return t;
+    // AWS names a group as ...:log-group:<name>:log-stream: (an empty stream) and a stream in full, so
+    // "log-group:<name>:*" covers both.
+    t.resources = {ctx.scope.arn("logs", "log-group:" + group + ":log-stream:" + get("logStreamName"))};
+    return t;
+  };
   return s;
 }
 
