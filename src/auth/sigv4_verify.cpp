@@ -88,20 +88,6 @@ std::string signing_key(std::string_view secret, const protocol::CredentialScope
   return key;
 }
 
-std::string collapse_spaces(std::string_view v) {
-  std::string out;
-  bool space = false;
-  for (char c : v) {
-    if (c == ' ' || c == '\t') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  return out;
-}
 
 std::vector<std::string> split(std::string_view s, char sep) {
   std::vector<std::string> out;
@@ -140,6 +126,21 @@ AuthError bad_signature(std::string message = "") {
 }
 
 }  // namespace
+
+std::string collapse_spaces(std::string_view v) {
+  std::string out;
+  bool space = false;
+  for (char c : v) {
+    if (c == ' ' || c == '\t') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  return out;
+}
 
 std::string canonical_uri(std::string_view raw_path) {
   // Remove dot segments and empty segments (AWS services other than S3 normalize the path).

@@ -59,6 +59,9 @@ struct AuthError {
 std::string uri_encode(std::string_view in, bool keep_slash);
 
 // The pieces, exposed for tests.
+// A header value as SigV4 canonicalizes it: leading and trailing spaces and tabs dropped, inner runs
+// collapsed to one space.
+std::string collapse_spaces(std::string_view v);
 std::string canonical_uri(std::string_view raw_path);
 std::string canonical_query(std::string_view raw_query, bool presigned);
 // Lower-case hex sha256.
