@@ -30,6 +30,10 @@ class Authorizer {
   virtual std::optional<std::string> deny(const RequestContext& ctx, std::string_view action,
                                           std::string_view resource, const ConditionKeys& keys,
                                           const std::vector<std::string>& resource_policies) = 0;
+  // Why the AWS service principal `service` ("ecs-tasks.amazonaws.com") could not assume `role_arn`
+  // (no such role, or a trust policy that does not allow it); nullopt when it can.
+  virtual std::optional<std::string> service_cannot_assume(const RequestContext& ctx, std::string_view role_arn,
+                                                           std::string_view service) = 0;
 };
 
 struct RequestContext {

@@ -1,5 +1,9 @@
 #include "runtime/fake_os.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
@@ -298,6 +302,26 @@ Status FakeOs::become_subreaper() {
   std::lock_guard lock(mu_);
   subreaper_ = true;
   return {};
+}
+
+Result<int> FakeOs::listen_in_namespace(const std::filesystem::path& netns, const std::string& ipv4, uint16_t port) {
+  {
+    std::lock_guard lock(mu_);
+    std::string p = normal(netns);
+    if (auto fault = take_fault_locked("listen", p)) return *fault;
+    if (!files_.count(p)) return errno_error("open", p, ENOENT);
+    journal_.push_back(fmt::format("listen {} {}:{}", p, ipv4, port));
+  }
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  struct sockaddr_in addr {};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 16) != 0) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    return errno_error("listen", "127.0.0.1", err);
+  }
+  return fd;
 }
 
 Status FakeOs::create_namespaces(const NamespaceFiles& files, const std::string& hostname) {

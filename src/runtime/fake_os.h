@@ -75,6 +75,10 @@ class FakeOs final : public Os {
   Status kill(pid_t pid, int signal) override;
   Status become_subreaper() override;
   Status create_namespaces(const NamespaceFiles& files, const std::string& hostname) override;
+  // A real socket listening on 127.0.0.1 (any free port), whatever `ipv4` and `port` say: tests connect
+  // to it with listening_port(). Fails when the namespace file was never made.
+  Result<int> listen_in_namespace(const std::filesystem::path& netns, const std::string& ipv4,
+                                  uint16_t port) override;
   // Hostnames of the namespace sets created, in order.
   std::vector<std::string> namespace_hostnames() const;
 

@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <spawn.h>
+#include <arpa/inet.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <csignal>
 #include <system_error>
 #include <thread>
@@ -223,6 +226,57 @@ Status PosixOs::create_namespaces(const NamespaceFiles& files, const std::string
   if (!result.ok()) {
     for (const auto& f : {files.net, files.ipc, files.uts}) ::umount2(f.c_str(), MNT_DETACH);
   }
+  return result;
+}
+
+Result<int> PosixOs::listen_in_namespace(const std::filesystem::path& netns, const std::string& ipv4, uint16_t port) {
+  struct sockaddr_in addr {};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  if (::inet_pton(AF_INET, ipv4.c_str(), &addr.sin_addr) != 1)
+    return make_error(ErrorKind::kRuntimeSystem, "listen_in_namespace: not an IPv4 address: " + ipv4);
+  // setns(CLONE_NEWNET) moves only the calling thread: a short-lived thread enters the namespace, makes
+  // the socket there (a socket stays in the namespace it was made in) and hands the descriptor back.
+  Result<int> result = make_error(ErrorKind::kRuntimeSystem, "listen_in_namespace: not run");
+  std::thread worker([&] {
+    auto fail = [&](std::string what, int err) {
+      result = make_error(ErrorKind::kRuntimeSystem,
+                          fmt::format("{} in {}: {}", what, netns.string(), errno_text(err)));
+    };
+    int ns = ::open(netns.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0) return fail("open", errno);
+    int rc = ::setns(ns, CLONE_NEWNET);
+    int err = errno;
+    ::close(ns);
+    if (rc != 0) return fail("setns", err);
+    int ctl = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (ctl < 0) return fail("socket", errno);
+    struct ifreq ifr {};
+    std::snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo:%u", static_cast<unsigned>(port));
+    auto* sin = reinterpret_cast<struct sockaddr_in*>(&ifr.ifr_addr);
+    sin->sin_family = AF_INET;
+    sin->sin_addr = addr.sin_addr;
+    bool ok = ::ioctl(ctl, SIOCSIFADDR, &ifr) == 0 || errno == EEXIST;
+    err = errno;
+    if (ok) {
+      sin->sin_addr.s_addr = 0xffffffffu;
+      ok = ::ioctl(ctl, SIOCSIFNETMASK, &ifr) == 0;
+      err = errno;
+    }
+    ::close(ctl);
+    if (!ok) return fail("add " + ipv4 + " to lo", err);
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return fail("socket", errno);
+    int one = 1;
+    (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (::bind(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr)) != 0 || ::listen(fd, 64) != 0) {
+      err = errno;
+      ::close(fd);
+      return fail(fmt::format("listen on {}:{}", ipv4, port), err);
+    }
+    result = fd;
+  });
+  worker.join();
   return result;
 }
 

@@ -89,6 +89,12 @@ class Os {
   // is bind-mounted on its file (created empty), the network one with loopback up, the UTS one with
   // `hostname` set. Containers join them by path; unmount the three files to release them.
   virtual Status create_namespaces(const NamespaceFiles& files, const std::string& hostname) = 0;
+  // A TCP socket listening on `ipv4`:`port` inside the network namespace bind-mounted at `netns`, the
+  // address added to its loopback device first (as a /32 alias): how Gantry serves a task's endpoints
+  // (169.254.170.2) without any bridge or veth. Returns the listening descriptor (non-blocking,
+  // close-on-exec), owned by the caller; the server's own threads stay in their namespace.
+  virtual Result<int> listen_in_namespace(const std::filesystem::path& netns, const std::string& ipv4,
+                                          uint16_t port) = 0;
 
   // --- pipes and processes ---
   virtual Result<Pipe> make_pipe() = 0;
@@ -121,6 +127,8 @@ class PosixOs final : public Os {
                unsigned long flags, const std::string& data) override;
   Status unmount(const std::filesystem::path& target, int flags) override;
   Status create_namespaces(const NamespaceFiles& files, const std::string& hostname) override;
+  Result<int> listen_in_namespace(const std::filesystem::path& netns, const std::string& ipv4,
+                                  uint16_t port) override;
   Result<Pipe> make_pipe() override;
   Result<size_t> read_fd(int fd, std::span<char> out) override;
   void close_fd(int fd) override;

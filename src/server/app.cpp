@@ -27,6 +27,7 @@
 #include "services/logs/service.h"
 #include "services/logs/sink.h"
 #include "services/iam/access.h"
+#include "services/iam/sessions.h"
 #include "services/iam/service.h"
 #include "services/sts/service.h"
 #include "store/database.h"
@@ -112,8 +113,16 @@ Status run(const Config& config) {
   task_options.oci_runtime = config.oci_runtime;
   task_options.capacity_cpu_units = config.capacity_cpu;
   task_options.capacity_memory_mib = config.capacity_memory;
+  // Task roles: sessions of the role for ecs-tasks.amazonaws.com, an hour long, named after the task.
+  auto role_credentials = [&](const Scope& scope, const std::string& role_arn,
+                              const std::string& session) -> Result<supervisor::RoleCredentials> {
+    GANTRY_ASSIGN_OR_RETURN(auto s, iam::service_session(*iam_store, scope.account, role_arn, "ecs-tasks.amazonaws.com",
+                                                         session, std::chrono::hours(1), clock.now(), random));
+    return supervisor::RoleCredentials{s.access_key_id, s.secret, s.token, s.expires_at};
+  };
   auto tasks = supervisor::Supervisor::create(
-      supervisor::SupervisorDeps{os, *ecs_store, *ecr_store, *blobs, *log_sink, clock}, task_options);
+      supervisor::SupervisorDeps{os, *ecs_store, *ecr_store, *blobs, *log_sink, clock, random, role_credentials},
+      task_options);
   if (auto reason = tasks->unavailable_reason(); !reason.empty())
     spdlog::warn("tasks cannot run on this host, RunTask will say so: {}", reason);
   tasks->recover();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
@@ -23,6 +24,8 @@
 #include "services/ecs/handlers.h"
 #include "services/ecs/task_state.h"
 #include "supervisor/image_ref.h"
+#include "supervisor/task_endpoint.h"
+#include "supervisor/task_metadata.h"
 
 namespace gantry::supervisor {
 
@@ -182,6 +185,26 @@ struct RunningTask {
   std::deque<HealthEvent> health;
 };
 
+// What a task's endpoint (169.254.170.2) answers from: the task's identity, its role and the
+// credentials last issued for it, its containers' runtime ids.
+struct EndpointState {
+  std::string task_arn;
+  std::string task_id;
+  Scope scope;
+  std::string role_arn;        // the task role; empty: no credentials endpoint
+  std::string credentials_id;  // AWS_CONTAINER_CREDENTIALS_RELATIVE_URI = /v2/credentials/<id>
+  std::string family;
+  int64_t revision = 0;
+  json::array definitions;
+  std::map<std::string, std::string, std::less<>> runtime_ids;  // container name -> runtime id
+  std::mutex mu;
+  std::optional<RoleCredentials> credentials;
+};
+
+constexpr const char* kEndpointAddress = "169.254.170.2";
+constexpr auto kRefreshBefore = std::chrono::minutes(15);  // hand out new credentials this long before expiry
+constexpr auto kNotFound = R"({"code":"InvalidIdInRequest","message":"CredentialsV2Request: Credentials not found"})";
+
 struct Pending {
   std::string arn;
   uint32_t cpu_units;
@@ -277,6 +300,7 @@ class Supervisor::Impl {
     }
     (void)image::remove_stale_unpacks(layers_dir_);
     cache_ = std::make_unique<runtime::LayerCache>(d_.os, layers_dir_);
+    endpoint_ = std::make_unique<TaskEndpoint>();
     // Swap accounting decides whether a memory limit can also forbid swap (Fargate has none).
     const char* swap_file = layout_.mode == runtime::CgroupMode::kV2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
     auto has_swap = d_.os.exists(fs::path(layout_.memory_dir) / swap_file);
@@ -537,6 +561,7 @@ class Supervisor::Impl {
           spdlog::warn("task {}: {}", rt->arn, st.error().message);
       }
     }
+    if (endpoint_) endpoint_->remove(rt->id);
     if (namespaces) {
       for (const auto& f : {namespaces->net, namespaces->ipc, namespaces->uts}) (void)d_.os.unmount(f, MNT_DETACH);
     }
@@ -624,16 +649,17 @@ class Supervisor::Impl {
     if (auto st = d_.os.make_dirs(task_dir); !st.ok())
       return StartFailure{"ResourceInitializationError: " + st.error().message};
     const std::string hostname = task_hostname(task.body);
-    runtime::NamespacePaths join;
-    if (containers.size() > 1) {
-      if (auto st = d_.os.make_dirs(task_dir / "ns"); !st.ok())
-        return StartFailure{"ResourceInitializationError: " + st.error().message};
-      runtime::NamespaceFiles files{task_dir / "ns" / "net", task_dir / "ns" / "ipc", task_dir / "ns" / "uts"};
-      if (auto st = d_.os.create_namespaces(files, hostname); !st.ok())
-        return StartFailure{"ResourceInitializationError: task network: " + st.error().message};
-      namespaces = files;
-      join = runtime::NamespacePaths{files.net.string(), files.ipc.string(), files.uts.string()};
-    }
+    // The task's network, IPC and UTS namespaces, which its containers join, with its endpoints inside.
+    if (auto st = d_.os.make_dirs(task_dir / "ns"); !st.ok())
+      return StartFailure{"ResourceInitializationError: " + st.error().message};
+    runtime::NamespaceFiles files{task_dir / "ns" / "net", task_dir / "ns" / "ipc", task_dir / "ns" / "uts"};
+    if (auto st = d_.os.create_namespaces(files, hostname); !st.ok())
+      return StartFailure{"ResourceInitializationError: task network: " + st.error().message};
+    namespaces = files;
+    runtime::NamespacePaths join{files.net.string(), files.ipc.string(), files.uts.string()};
+    auto endpoint = start_endpoint(task, files.net, containers);
+    if (!endpoint.ok()) return StartFailure{"ResourceInitializationError: " + endpoint.error().message};
+    const auto agent_env = agent_environment(**endpoint, task);
 
     for (size_t i = 0; i < containers.size(); ++i) {
       auto& c = containers[i];
@@ -646,7 +672,7 @@ class Supervisor::Impl {
         return StartFailure{"CannotCreateContainerError: " + st.error().message};
       c.mounted = true;
       c.cgroups_path = plan->relative + "/" + c.name;
-      auto spec = container_spec(c, images[i].config, hostname, join);
+      auto spec = container_spec(c, images[i].config, hostname, join, agent_env);
       if (!spec.ok()) return StartFailure{"CannotStartContainerError: " + spec.error().message};
       if (auto st = runc_->write_bundle(c.bundle, *spec); !st.ok())
         return StartFailure{"CannotCreateContainerError: " + st.error().message};
@@ -654,8 +680,104 @@ class Supervisor::Impl {
     return std::nullopt;
   }
 
+  // Opens the task's endpoint inside its network namespace and registers what it answers.
+  Result<std::shared_ptr<EndpointState>> start_endpoint(const ecs::Task& task, const fs::path& netns,
+                                                        const std::vector<ContainerRun>& containers) {
+    auto state = std::make_shared<EndpointState>();
+    state->task_arn = task.arn;
+    state->task_id = task.id;
+    state->scope = Scope{task.account, task.region};
+    state->role_arn = std::string(ecs::string_member(task.spec, "taskRoleArn"));
+    if (!state->role_arn.empty()) state->credentials_id = d_.random.uuid4();
+    state->family = std::string(ecs::string_member(task.spec, "family"));
+    auto td = ecs::string_member(task.body, "taskDefinitionArn");
+    if (auto colon = td.rfind(':'); colon != std::string_view::npos) {
+      auto rev = td.substr(colon + 1);
+      (void)std::from_chars(rev.data(), rev.data() + rev.size(), state->revision);
+    }
+    if (auto* defs = task.spec.if_contains("containers"); defs && defs->is_array())
+      state->definitions = defs->as_array();
+    for (const auto& c : containers) state->runtime_ids[c.name] = fmt::format("{}-{}", task.id, c.name);
+    if (!state->role_arn.empty()) {  // the role must be assumable now, as ECS checks before it starts a task
+      auto first = issue_credentials(*state);
+      if (!first.ok()) return make_error(ErrorKind::kRuntimeSystem, "task role: " + first.error().message);
+    }
+    GANTRY_ASSIGN_OR_RETURN(int fd, d_.os.listen_in_namespace(netns, kEndpointAddress, 80));
+    GANTRY_RETURN_IF_ERROR(
+        endpoint_->add(task.id, fd, [this, state](std::string_view path) { return answer(*state, path); }));
+    return state;
+  }
+
+  // The environment the ECS agent gives every container of the task (the metadata URIs come per container).
+  std::vector<std::pair<std::string, std::string>> agent_environment(const EndpointState& state,
+                                                                     const ecs::Task& task) {
+    std::vector<std::pair<std::string, std::string>> env = {
+        {"AWS_EXECUTION_ENV", "AWS_ECS_FARGATE"},
+        {"AWS_REGION", task.region},
+        {"AWS_DEFAULT_REGION", task.region},
+        {"ECS_AGENT_URI", fmt::format("http://{}/api/{}", kEndpointAddress, task.id)}};
+    if (!state.credentials_id.empty())
+      env.emplace_back("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/" + state.credentials_id);
+    return env;
+  }
+
+  // The task role's credentials, issued again when those at hand are about to expire. mu held or not
+  // shared yet.
+  Result<RoleCredentials> issue_credentials(EndpointState& s) {
+    if (s.credentials && s.credentials->expiration - d_.clock.now() > kRefreshBefore) return *s.credentials;
+    if (!d_.role_credentials)
+      return make_error(ErrorKind::kRuntimeSystem, "this server cannot issue role credentials to tasks");
+    GANTRY_ASSIGN_OR_RETURN(auto c, d_.role_credentials(s.scope, s.role_arn, s.task_id));
+    s.credentials = c;
+    return c;
+  }
+
+  // One GET to a task's endpoint.
+  TaskEndpoint::Reply answer(EndpointState& s, std::string_view path) {
+    if (path.starts_with("/v2/credentials/")) {
+      if (s.credentials_id.empty() || path.substr(16) != s.credentials_id) return {400, kNotFound};
+      std::lock_guard lock(s.mu);
+      auto c = issue_credentials(s);
+      if (!c.ok())
+        return {500, json::serialize(json::object{{"code", "InternalError"}, {"message", c.error().message}})};
+      return {200, json::serialize(json::object{{"RoleArn", s.role_arn},
+                                                {"AccessKeyId", c->access_key_id},
+                                                {"SecretAccessKey", c->secret},
+                                                {"Token", c->token},
+                                                {"Expiration", iso8601(c->expiration)}})};
+    }
+    for (std::string_view version : {"/v4/", "/v3/"}) {
+      if (!path.starts_with(version)) continue;
+      auto rest = path.substr(version.size());
+      auto id = rest.substr(0, rest.find('/'));
+      auto sub = rest.substr(id.size());
+      std::string name;
+      for (const auto& [n, rid] : s.runtime_ids)
+        if (rid == id) name = n;
+      if (name.empty()) return {404, R"({"message":"no container with that id in this task"})"};
+      if (sub == "/stats" || sub == "/task/stats")
+        return {501, R"({"message":"Gantry does not serve container statistics yet"})"};
+      std::optional<ecs::Task> task;
+      (void)d_.ecs.read([&](ecs::EcsTables& t) -> Result<json::object> {
+        task = t.find_task(s.task_arn);
+        return json::object();
+      });
+      if (!task) return {404, R"({"message":"the task is gone"})"};
+      MetadataSource source{task->body, s.definitions, s.family, s.revision};
+      if (sub.empty() || sub == "/") return {200, json::serialize(container_metadata(source, name, id))};
+      if (sub == "/task")
+        return {200, json::serialize(task_metadata(source, [&](std::string_view n) {
+                  auto it = s.runtime_ids.find(n);
+                  return it == s.runtime_ids.end() ? std::string() : it->second;
+                }))};
+      return {404, R"({"message":"no such metadata path"})"};
+    }
+    return {404, R"({"message":"no such path"})"};
+  }
+
   Result<std::string> container_spec(ContainerRun& c, const runtime::ImageConfig& image, const std::string& hostname,
-                                     const runtime::NamespacePaths& join) {
+                                     const runtime::NamespacePaths& join,
+                                     const std::vector<std::pair<std::string, std::string>>& agent_env) {
     runtime::ContainerSpecInput in;
     in.image = image;
     if (c.def.contains("entryPoint")) in.entry_point = strings(c.def, "entryPoint");
@@ -665,6 +787,15 @@ class Supervisor::Impl {
         const auto& o = e.as_object();
         in.environment.emplace_back(std::string(ecs::string_member(o, "name")), std::string(ecs::string_member(o, "value")));
       }
+    }
+    // What the ECS agent sets, unless the definition sets it itself; the metadata URI names this container.
+    auto agent = agent_env;
+    agent.emplace_back("ECS_CONTAINER_METADATA_URI_V4", fmt::format("http://{}/v4/{}", kEndpointAddress, c.runtime_id));
+    agent.emplace_back("ECS_CONTAINER_METADATA_URI", fmt::format("http://{}/v3/{}", kEndpointAddress, c.runtime_id));
+    for (auto& [name, value] : agent) {
+      bool given = std::any_of(in.environment.begin(), in.environment.end(),
+                               [&](const auto& e) { return e.first == name; });
+      if (!given) in.environment.emplace_back(name, value);
     }
     if (auto wd = ecs::string_member(c.def, "workingDirectory"); !wd.empty()) in.working_directory = std::string(wd);
     if (auto u = ecs::string_member(c.def, "user"); !u.empty()) in.user = std::string(u);
@@ -1029,6 +1160,7 @@ class Supervisor::Impl {
   runtime::CgroupLayout layout_;
   std::unique_ptr<runtime::RuncDriver> runc_;
   std::unique_ptr<runtime::LayerCache> cache_;
+  std::unique_ptr<TaskEndpoint> endpoint_;  // with runc_
   fs::path tasks_dir_;
   fs::path layers_dir_;
   bool swap_accounting_ = false;

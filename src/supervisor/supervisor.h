@@ -6,8 +6,9 @@
 //   queue (PROVISIONING, first come first served by cpu units and memory MiB against the node's
 //   capacity) → PENDING: each container's image resolved in Gantry's registry (image_ref.h) and its
 //   layers unpacked into the layer cache → the awslogs groups checked or created → the task cgroup
-//   (cpu quota and memory limit of the task) → for tasks of several containers, network/IPC/UTS
-//   namespaces they all join → per container an overlay rootfs, an OCI bundle, `runc run --detach` in
+//   (cpu quota and memory limit of the task) → network/IPC/UTS namespaces its containers all join, with
+//   the task's endpoints at 169.254.170.2 inside (task_endpoint.h: role credentials, metadata v4) → per
+//   container an overlay rootfs, an OCI bundle, `runc run --detach` in
 //   dependsOn order → RUNNING → an essential container exits, or StopTask → SIGTERM to every container,
 //   SIGKILL after its stopTimeout → STOPPED, everything removed again.
 //
@@ -23,10 +24,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "core/clock.h"
+#include "core/random.h"
 #include "image/blob_store.h"
 #include "runtime/os.h"
 #include "services/ecr/model.h"
@@ -44,6 +47,18 @@ struct SupervisorOptions {
   std::string cgroup_parent = "gantry";
 };
 
+// Temporary credentials of a role, as a task's credentials endpoint hands them out.
+struct RoleCredentials {
+  std::string access_key_id;
+  std::string secret;
+  std::string token;
+  TimePoint expiration;
+};
+// Assumes `role_arn` (of the account in `scope`) on behalf of ECS tasks (ecs-tasks.amazonaws.com) for a
+// session named `session_name`; an error when the role's trust policy does not allow it.
+using RoleCredentialsFn = std::function<Result<RoleCredentials>(const Scope& scope, const std::string& role_arn,
+                                                                const std::string& session_name)>;
+
 struct SupervisorDeps {
   runtime::Os& os;
   ecs::EcsStore& ecs;
@@ -51,6 +66,8 @@ struct SupervisorDeps {
   image::BlobStore& blobs;
   logs::Sink& logs;
   const Clock& clock;
+  Random& random;
+  RoleCredentialsFn role_credentials;  // unset: tasks with a taskRoleArn fail to start, saying so
 };
 
 struct Capacity {

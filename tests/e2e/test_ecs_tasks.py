@@ -165,8 +165,9 @@ class TaskTestMixin:
         return {"awsvpcConfiguration": {"subnets": subnets or self.subnets(), "assignPublicIp": "DISABLED"}}
 
     def register(self, family, command=None, image=None, cpu="256", memory="512", name="app", stop_timeout=None,
-                 environment=None, **container):
-        """Registers a one-container Fargate task definition logging with awslogs; returns its ARN."""
+                 environment=None, task_role=None, **container):
+        """Registers a one-container Fargate task definition logging with awslogs (with `task_role` as its
+        taskRoleArn); returns its ARN."""
         c = {"name": name, "image": image or loopback_image(self.server, "busybox"), "essential": True,
              "logConfiguration": {"logDriver": "awslogs", "options": {
                  "awslogs-group": LOG_GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": LOG_PREFIX,
@@ -180,7 +181,8 @@ class TaskTestMixin:
         c.update(container)
         td = self.ecs.register_task_definition(
             family=family, requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu=cpu, memory=memory,
-            executionRoleArn=EXECUTION_ROLE, containerDefinitions=[c])["taskDefinition"]
+            executionRoleArn=EXECUTION_ROLE, containerDefinitions=[c],
+            **({"taskRoleArn": task_role} if task_role else {}))["taskDefinition"]
         return td["taskDefinitionArn"]
 
     def run_tasks(self, task_definition, count=1, cluster=CLUSTER, **kwargs):

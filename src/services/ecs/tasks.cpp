@@ -229,11 +229,12 @@ std::string task_arn_for(const Ctx& ctx, const std::string& cluster, std::string
   return ctx.scope.arn("ecs", fmt::format("task/{}/{}", cluster, id_or_arn));
 }
 
-// iam:PassRole for every role the task is handed (the definition's, or the overrides'), as ECS checks.
-// A definition that cannot be resolved is left for RunTask's own checks to report.
+// iam:PassRole for every role the task is handed (the definition's, or the overrides'), and a task role
+// ECS can assume, as ECS checks. A definition that cannot be resolved is left for RunTask's own checks.
 Status check_pass_role(TaskDeps& d, const Ctx& ctx, std::string_view definition, const json::object* overrides) {
   if (ctx.authorizer == nullptr) return {};
   std::vector<std::string> roles;
+  std::string task_role;
   (void)d.store.read([&](EcsTables& t) -> Out {
     auto td = resolve_task_definition(t, ctx, definition);
     for (const char* key : {"executionRoleArn", "taskRoleArn"}) {
@@ -241,6 +242,7 @@ Status check_pass_role(TaskDeps& d, const Ctx& ctx, std::string_view definition,
       if (overrides) {
         if (auto v = get_string(*overrides, key)) role = *v;
       }
+      if (std::string_view(key) == "taskRoleArn") task_role = role;
       if (!role.empty()) roles.push_back(std::move(role));
     }
     return json::object();
@@ -248,6 +250,15 @@ Status check_pass_role(TaskDeps& d, const Ctx& ctx, std::string_view definition,
   for (const auto& role : roles) {
     if (auto no = ctx.denied("iam:PassRole", role, {{"iam:passedtoservice", "ecs-tasks.amazonaws.com"}}))
       return make_error(ErrorKind::kAccessDenied, *no);
+  }
+  // The task role must be one ECS can assume, as ECS checks before it accepts the task.
+  if (!task_role.empty()) {
+    if (auto why = ctx.authorizer->service_cannot_assume(ctx, task_role, "ecs-tasks.amazonaws.com"))
+      return make_error(ErrorKind::kEcsClient,
+                        fmt::format("ECS was unable to assume the role '{}' that was provided for this task. Please "
+                                    "verify that the role being passed has the proper trust relationship and "
+                                    "permissions and that your IAM user has permissions to pass this role. ({})",
+                                    task_role, *why));
   }
   return {};
 }
@@ -404,10 +415,16 @@ Out run_task(TaskDeps& d, Ctx& ctx, json::object& in) {
       b["taskArn"] = task.arn;
       b["taskDefinitionArn"] = td->arn;
       b["version"] = 1;
+      // The roles the task runs with: the overrides', else the definition's.
+      auto role = [&](const char* key) {
+        auto given = string_member(given_overrides, key);
+        return std::string(given.empty() ? string_member(td->body, key) : given);
+      };
       task.spec = json::object{{"cpu", size.first},
                                {"memory", size.second},
                                {"family", td->family},
-                               {"executionRoleArn", string_member(td->body, "executionRoleArn")},
+                               {"executionRoleArn", role("executionRoleArn")},
+                               {"taskRoleArn", role("taskRoleArn")},
                                {"containers", containers}};
       t.put_task(task);
       if (!tags.empty()) t.set_tags(task.arn, tags);

@@ -5,6 +5,7 @@
 
 #include "core/arn.h"
 #include "services/iam/aws_managed.h"
+#include "services/iam/sessions.h"
 
 namespace gantry::iam {
 
@@ -113,6 +114,13 @@ std::optional<auth::AccessKey> Access::find(std::string_view access_key_id) cons
   });
   if (!st.ok()) spdlog::error("reading access keys: {}", st.error().message);
   return out;
+}
+
+std::optional<std::string> Access::service_cannot_assume(const api::RequestContext& ctx, std::string_view role_arn,
+                                                        std::string_view service) {
+  auto role = role_trusting_service(store_, ctx.scope.account, std::string(role_arn), service);
+  if (role.ok()) return std::nullopt;
+  return role.error().message;
 }
 
 std::shared_ptr<const Policy> Access::parsed(const std::string& document, PolicyKind kind) {

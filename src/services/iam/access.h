@@ -26,6 +26,8 @@ class Access final : public auth::KeyStore, public api::Authorizer {
   std::optional<std::string> deny(const api::RequestContext& ctx, std::string_view action, std::string_view resource,
                                   const api::ConditionKeys& keys,
                                   const std::vector<std::string>& resource_policies) override;
+  std::optional<std::string> service_cannot_assume(const api::RequestContext& ctx, std::string_view role_arn,
+                                                   std::string_view service) override;
 
  private:
   std::shared_ptr<const Policy> parsed(const std::string& document, PolicyKind kind);

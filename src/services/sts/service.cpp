@@ -4,10 +4,10 @@
 
 #include <regex>
 
-#include "auth/keys.h"
 #include "core/arn.h"
 #include "iam/policy.h"
 #include "services/iam/access.h"
+#include "services/iam/sessions.h"
 
 namespace gantry::sts {
 
@@ -23,7 +23,6 @@ constexpr int kSessionTokenMax = 129600;
 constexpr int kSessionTokenDefault = 43200;
 constexpr size_t kMaxSessionPolicyChars = 2048;
 constexpr size_t kMaxSessionTags = 50;
-constexpr auto kKeepExpired = std::chrono::hours(24);
 
 std::optional<std::string> get_string(const json::object& in, std::string_view key) {
   auto* v = in.if_contains(key);
@@ -56,18 +55,8 @@ Result<int> duration(const json::object& in, int fallback, int max, std::string_
 
 // New temporary credentials for `session` (its identity fields already set), stored.
 Status issue(iam::IamStore& store, Ctx& ctx, iam::Session& session, int seconds) {
-  auto pair = auth::generate_key_pair(*ctx.random);
-  session.access_key_id = "ASIA" + pair.access_key_id.substr(4);
-  session.secret = pair.secret;
-  session.token = auth::random_chars(*ctx.random, 360,
-                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
-  session.account = ctx.scope.account;
-  session.expires_at = ctx.now + std::chrono::seconds(seconds);
-  return store.write([&](iam::IamTables& t) -> Status {
-    t.delete_sessions_expired_before(ctx.now - kKeepExpired);
-    t.put_session(session);
-    return {};
-  });
+  return iam::store_new_session(store, session, ctx.scope.account, ctx.now, std::chrono::seconds(seconds),
+                                *ctx.random);
 }
 
 void add_credentials(protocol::xml::Element& out, const iam::Session& s) {
