@@ -253,7 +253,7 @@ struct Router::Impl {
     std::string action = fmt::format("{}:{}", s.signing_name, op);
     std::optional<std::string> reason;
     for (const auto& resource : target.resources) {
-      reason = options.authorizer->deny(ctx, action, resource, target.keys, {});
+      reason = options.authorizer->deny(ctx, action, resource, target.keys, target.resource_policies);
       if (reason) break;
     }
     if (!reason) return std::nullopt;

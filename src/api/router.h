@@ -31,6 +31,7 @@ struct AuthTarget {
   std::vector<std::string> resources{"*"};
   ConditionKeys keys;
   bool self_checked = false;
+  std::vector<std::string> resource_policies;  // the resource's own policy (an ECR repository policy)
 };
 // Maps an operation and its decoded input to its AuthTarget (the resource ARNs of AWS's Service
 // Authorization Reference). May read the service's store: it runs outside any transaction.

@@ -67,6 +67,7 @@ WireError wire_error(ErrorKind kind, std::string_view validation_type) {
     case ErrorKind::kEcrRepositoryNotFound: return {"RepositoryNotFoundException", 400, true};
     case ErrorKind::kEcrRepositoryAlreadyExists: return {"RepositoryAlreadyExistsException", 400, true};
     case ErrorKind::kEcrRepositoryNotEmpty: return {"RepositoryNotEmptyException", 400, true};
+    case ErrorKind::kEcrRepositoryPolicyNotFound: return {"RepositoryPolicyNotFoundException", 400, true};
     case ErrorKind::kEcrImageNotFound: return {"ImageNotFoundException", 400, true};
     case ErrorKind::kEcrImageAlreadyExists: return {"ImageAlreadyExistsException", 400, true};
     case ErrorKind::kEcrImageTagAlreadyExists: return {"ImageTagAlreadyExistsException", 400, true};

@@ -72,6 +72,7 @@ enum class ErrorKind {
   kEcrRepositoryNotFound,
   kEcrRepositoryAlreadyExists,
   kEcrRepositoryNotEmpty,
+  kEcrRepositoryPolicyNotFound,
   kEcrImageNotFound,
   kEcrImageAlreadyExists,
   kEcrImageTagAlreadyExists,

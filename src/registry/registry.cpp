@@ -9,6 +9,7 @@
 #include "registry/internal.h"
 #include "registry/parse.h"
 #include "services/ecr/auth.h"
+#include "services/ecr/handlers.h"
 #include "services/ecr/images.h"
 
 namespace gantry::registry {
@@ -131,7 +132,8 @@ struct Registry::Impl {
     return Scope{options.account_id, options.region};
   }
 
-  Status authorize(const http::Request& req, const Scope& scope) {
+  // The token's owner, when the request carries a live token of the account.
+  Result<ecr::TokenOwner> authenticate(const http::Request& req, const Scope& scope) {
     auto creds = parse_basic_auth(req.header("authorization"));
     auto unauthorized = [](std::string why) {
       return make_error(ErrorKind::kRegistryUnauthorized,
@@ -140,15 +142,58 @@ struct Registry::Impl {
     };
     if (!creds) return unauthorized("no Basic credentials");
     if (creds->user != "AWS") return unauthorized("the user name must be AWS");
-    GANTRY_ASSIGN_OR_RETURN(bool ok, ecr::verify_password(env.store, creds->password, scope.account, env.clock.now()));
-    if (!ok) return unauthorized("the password is not a live token of account " + scope.account);
+    GANTRY_ASSIGN_OR_RETURN(auto owner,
+                            ecr::verify_password(env.store, creds->password, scope.account, env.clock.now()));
+    if (!owner) return unauthorized("the password is not a live token of account " + scope.account);
+    return *owner;
+  }
+
+  // The ECR action a registry call amounts to, as ECR's IAM actions name them.
+  static std::string_view action_of(const Route& route, std::string_view method) {
+    const bool read = method == "GET" || method == "HEAD";
+    switch (route.kind) {
+      case RouteKind::kCatalog: return "ecr:DescribeRepositories";
+      case RouteKind::kTags: return "ecr:ListImages";
+      case RouteKind::kManifest:
+        if (read) return "ecr:BatchGetImage";
+        return method == "DELETE" ? "ecr:BatchDeleteImage" : "ecr:PutImage";
+      case RouteKind::kBlob:
+        return method == "HEAD" ? "ecr:BatchCheckLayerAvailability" : "ecr:GetDownloadUrlForLayer";
+      case RouteKind::kUploadStart: return "ecr:InitiateLayerUpload";
+      case RouteKind::kUpload: return method == "PUT" ? "ecr:CompleteLayerUpload" : "ecr:UploadLayerPart";
+      case RouteKind::kBase:
+      case RouteKind::kUnknown: return "";
+    }
+    return "";
+  }
+
+  // IAM: may the token's owner make this call on the repository?
+  Status authorize(const http::Request& req, const Scope& scope, const Route& route, const ecr::TokenOwner& owner) {
+    if (options.authorizer == nullptr) return {};
+    std::string_view action = action_of(route, req.method);
+    if (action.empty()) return {};
+    api::RequestContext ctx;
+    ctx.scope = scope;
+    ctx.access_key_id = owner.access_key_id;
+    ctx.principal_arn = owner.principal_arn;
+    ctx.principal_id = owner.principal_id;
+    ctx.now = env.clock.now();
+    ctx.authorizer = options.authorizer;
+    std::string resource = route.name.empty() ? "*" : scope.arn("ecr", "repository/" + route.name);
+    std::vector<std::string> policies;
+    if (!route.name.empty())
+      if (auto policy = ecr::repository_policy_text(env.store, scope, route.name); !policy.empty())
+        policies.push_back(std::move(policy));
+    if (auto no = options.authorizer->deny(ctx, action, resource, {}, policies))
+      return make_error(ErrorKind::kRegistryDenied, *no);
     return {};
   }
 
   // The route and its authorization; an answer when either fails.
   std::variant<Call, http::Response> prepare(const http::Request& req) {
     Scope scope = scope_of(req);
-    if (auto st = authorize(req, scope); !st) return oci_error(st.error());
+    auto owner = authenticate(req, scope);
+    if (!owner) return oci_error(owner.error());
     Route route = parse_route(req.path());
     if (route.kind == RouteKind::kUnknown)
       return oci_error(make_error(ErrorKind::kRegistryUnsupported,
@@ -157,6 +202,7 @@ struct Registry::Impl {
     if (!route.name.empty() && !ecr::valid_repository_name(route.name))
       return oci_error(make_error(ErrorKind::kRegistryNameInvalid,
                                   fmt::format("invalid repository name '{}'", route.name.substr(0, 256))));
+    if (auto st = authorize(req, scope, route, *owner); !st) return oci_error(st.error());
     return Call{env, std::move(scope), std::move(route), req};
   }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/context.h"
 #include "core/clock.h"
 #include "http/message.h"
 #include "image/blob_store.h"
@@ -22,6 +23,10 @@ namespace gantry::registry {
 struct RegistryOptions {
   std::string account_id = "000000000000";
   std::string region = "us-east-1";
+  // With IAM enforced: every call is authorized as the caller its token was issued to, with the ECR
+  // action it amounts to (ecr:BatchGetImage for a manifest GET, ecr:PutImage for a manifest PUT, ...) on
+  // the repository's ARN. Null: a valid token is enough.
+  api::Authorizer* authorizer = nullptr;
 };
 
 class Registry {

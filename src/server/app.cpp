@@ -90,7 +90,8 @@ Status run(const Config& config) {
                  root.created ? "written to" : "read from", root.file.string(), root.access_key_id,
                  root.file.string());
   }
-  auto iam_store = iam::make_sqlite_store(*db);
+  auto iam_tables = iam::make_sqlite_store(*db);
+  auto iam_store = std::make_unique<iam::CountingStore>(*iam_tables);  // every IAM change goes through it
   iam::Access access(*iam_store, auth::AccessKey{root.access_key_id, root.secret, config.account_id,
                                                  fmt::format("arn:aws:iam::{}:root", config.account_id),
                                                  config.account_id, "", std::nullopt});
@@ -120,8 +121,15 @@ Status run(const Config& config) {
                                                          session, std::chrono::hours(1), clock.now(), random));
     return supervisor::RoleCredentials{s.access_key_id, s.secret, s.token, s.expires_at};
   };
+  // Execution roles, as ECS uses them to pull images and write logs (only when IAM is enforced).
+  auto execution_role = [&](const Scope& scope, const std::string& role_arn, const std::string& session,
+                            std::string_view action, const std::string& resource) {
+    return access.deny_service_role(scope.account, role_arn, "ecs-tasks.amazonaws.com", session, action, resource,
+                                    clock.now());
+  };
   auto tasks = supervisor::Supervisor::create(
-      supervisor::SupervisorDeps{os, *ecs_store, *ecr_store, *blobs, *log_sink, clock, random, role_credentials},
+      supervisor::SupervisorDeps{os, *ecs_store, *ecr_store, *blobs, *log_sink, clock, random, role_credentials,
+                                 config.auth ? execution_role : supervisor::ExecutionRoleCheckFn()},
       task_options);
   if (auto reason = tasks->unavailable_reason(); !reason.empty())
     spdlog::warn("tasks cannot run on this host, RunTask will say so: {}", reason);
@@ -134,7 +142,9 @@ Status run(const Config& config) {
   std::atomic<uint16_t> port{0};  // known once the server listens (--listen may ask for port 0)
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecr::make_service(*ecr_store, [&port] { return port.load(); })));
   GANTRY_RETURN_IF_ERROR(router.add_json_service(logs::make_service(*logs_store)));
-  registry::Registry registry(registry::RegistryOptions{config.account_id, config.region}, *ecr_store, *blobs, clock);
+  registry::Registry registry(
+      registry::RegistryOptions{config.account_id, config.region, config.auth ? &access : nullptr}, *ecr_store,
+      *blobs, clock);
 
   http::ServerOptions options;
   options.address = listen.first;
@@ -161,6 +171,7 @@ Status run(const Config& config) {
       if (path == "/_gantry/reset" && req.method == "POST" && enable_reset) {
         tasks->stop_all_for_reset();
         auto st = database->wipe();
+        iam_store->touch();  // the IAM tables changed under the authorizer's caches
         if (st) st = blobs->clear();
         if (!st) return json_reply(500, {{"error", st.error().message}});
         return json_reply(200, {{"reset", true}});

@@ -595,6 +595,7 @@ class Supervisor::Impl {
       if (auto* e = c.def.if_contains("essential"); e && e->is_bool()) c.essential = e->as_bool();
       c.health_check = parse_health_check(c.def);
       std::string image(ecs::string_member(c.def, "image"));
+      if (auto denied = check_image_pull(rt, task, image)) return StartFailure{*denied};
       auto resolved = resolve(rt.scope, image);
       if (!resolved.ok()) {
         return StartFailure{fmt::format("CannotPullContainerError: pull image manifest for {}: {}", image,
@@ -626,6 +627,7 @@ class Supervisor::Impl {
       std::string prefix(ecs::string_member(opts, "awslogs-stream-prefix"));
       c.logs.stream = prefix.empty() ? task.id : fmt::format("{}/{}/{}", prefix, c.name, task.id);
       c.logs.create_group = ecs::string_member(opts, "awslogs-create-group") == "true";
+      if (auto denied = check_logs(rt, task, c.logs)) return StartFailure{*denied};
       auto st = d_.logs.append(c.logs.scope, c.logs.group, c.logs.stream, {}, c.logs.create_group, true);
       if (!st.ok()) {
         return StartFailure{fmt::format("ResourceInitializationError: failed to validate logger args: create "
@@ -676,6 +678,52 @@ class Supervisor::Impl {
       if (!spec.ok()) return StartFailure{"CannotStartContainerError: " + spec.error().message};
       if (auto st = runc_->write_bundle(c.bundle, *spec); !st.ok())
         return StartFailure{"CannotCreateContainerError: " + st.error().message};
+    }
+    return std::nullopt;
+  }
+
+  // With IAM enforced, ECS pulls with the task's execution role: it needs one, and the role must be allowed
+  // to get registry credentials and read the image's repository. The reason the task fails, or nullopt.
+  std::optional<std::string> check_image_pull(const RunningTask& rt, const ecs::Task& task, const std::string& image) {
+    if (!d_.execution_role) return std::nullopt;
+    std::string role(ecs::string_member(task.spec, "executionRoleArn"));
+    auto ref = parse_image_ref(image);
+    if (!ref.ok()) return std::nullopt;  // resolve() reports a malformed reference
+    Scope scope = ref->scope.value_or(rt.scope);
+    if (role.empty())
+      return fmt::format("CannotPullContainerError: pull image manifest for {}: no basic auth credentials (the task "
+                         "definition has no executionRoleArn, which pulling from the registry needs)",
+                         image);
+    std::string repo = scope.arn("ecr", "repository/" + ref->repository);
+    const std::pair<std::string_view, std::string> needs[] = {
+        {"ecr:GetAuthorizationToken", "*"}, {"ecr:BatchGetImage", repo}, {"ecr:GetDownloadUrlForLayer", repo}};
+    for (const auto& [action, resource] : needs) {
+      if (auto no = d_.execution_role(rt.scope, role, task.id, action, resource))
+        return fmt::format("ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+                           "retrieval failed: unable to retrieve ecr registry auth: service call has been retried 3 "
+                           "time(s): AccessDeniedException: {}",
+                           *no);
+    }
+    return std::nullopt;
+  }
+
+  // awslogs writes with the execution role too: logs:CreateLogStream and logs:PutLogEvents on the stream,
+  // logs:CreateLogGroup when it may create the group.
+  std::optional<std::string> check_logs(const RunningTask& rt, const ecs::Task& task, const Awslogs& logs) {
+    if (!d_.execution_role) return std::nullopt;
+    std::string role(ecs::string_member(task.spec, "executionRoleArn"));
+    if (role.empty())
+      return std::string("ResourceInitializationError: failed to validate logger args: the task definition has no "
+                         "executionRoleArn, which the awslogs log driver needs on Fargate");
+    std::string group = logs.scope.arn("logs", "log-group:" + logs.group + ":log-stream:");
+    std::vector<std::pair<std::string_view, std::string>> needs = {{"logs:CreateLogStream", group + logs.stream},
+                                                                   {"logs:PutLogEvents", group + logs.stream}};
+    if (logs.create_group) needs.emplace_back("logs:CreateLogGroup", group);
+    for (const auto& [action, resource] : needs) {
+      if (auto no = d_.execution_role(rt.scope, role, task.id, action, resource))
+        return fmt::format("ResourceInitializationError: failed to validate logger args: create stream has been "
+                           "retried 1 times: failed to create Cloudwatch log stream: AccessDeniedException: {}",
+                           *no);
     }
     return std::nullopt;
   }

@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -59,6 +60,13 @@ struct RoleCredentials {
 using RoleCredentialsFn = std::function<Result<RoleCredentials>(const Scope& scope, const std::string& role_arn,
                                                                 const std::string& session_name)>;
 
+// Whether a session `session_name` of the execution role `role_arn` may do `action` on `resource` (as ECS
+// asks before it pulls an image or writes logs for a task): nullopt when it may, else AWS's sentence.
+using ExecutionRoleCheckFn =
+    std::function<std::optional<std::string>(const Scope& scope, const std::string& role_arn,
+                                             const std::string& session_name, std::string_view action,
+                                             const std::string& resource)>;
+
 struct SupervisorDeps {
   runtime::Os& os;
   ecs::EcsStore& ecs;
@@ -68,6 +76,7 @@ struct SupervisorDeps {
   const Clock& clock;
   Random& random;
   RoleCredentialsFn role_credentials;  // unset: tasks with a taskRoleArn fail to start, saying so
+  ExecutionRoleCheckFn execution_role;  // unset (IAM not enforced): images are pulled, logs written unchecked
 };
 
 struct Capacity {

@@ -152,6 +152,30 @@ class GantryServer:
 _JSON_TARGETS = {"ecs": ("AmazonEC2ContainerServiceV20141113", "1.1")}
 
 
+EXECUTION_ROLE_NAME = "ecsTaskExecutionRole"
+
+
+def ensure_execution_role(server):
+    """Makes the seed's ecsTaskExecutionRole (trusting ecs-tasks.amazonaws.com, with AWS's
+    AmazonECSTaskExecutionRolePolicy), as the ECS console does on first use: with IAM enforced, Gantry pulls
+    a task's images and writes its logs with that role. Idempotent. Returns its ARN."""
+    import json
+    iam = server.client("iam")
+    try:
+        iam.create_role(RoleName=EXECUTION_ROLE_NAME, AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}))
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    iam.attach_role_policy(RoleName=EXECUTION_ROLE_NAME,
+                           PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
+    # The task tests' definitions use awslogs-create-group, which needs logs:CreateLogGroup (as in ECS).
+    iam.put_role_policy(RoleName=EXECUTION_ROLE_NAME, PolicyName="create-log-groups", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": "*"}]}))
+    return f"arn:aws:iam::{ACCOUNT}:role/{EXECUTION_ROLE_NAME}"
+
+
 def signed_request(server, service, target, body_bytes, headers=None, region=REGION):
     """POSTs `body_bytes` as a SigV4-signed json-protocol call of `target` (e.g. "RegisterTaskDefinition" or a
     full "Prefix.Operation") and returns (status, headers, body bytes), error statuses included.

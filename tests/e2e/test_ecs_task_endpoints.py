@@ -1,7 +1,8 @@
 """The endpoints a Fargate task finds at 169.254.170.2 inside its own network namespace: the task role's
 credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, which SDKs use unchanged) and the task metadata
 endpoint v4 (ECS_CONTAINER_METADATA_URI_V4); the environment the ECS agent sets; a task role ECS cannot
-assume refused at RunTask. Containers really run under runc (busybox's wget fetches the endpoints);
+assume refused at RunTask; the execution role needed, and its permissions checked, to pull the image
+and write the logs. Containers really run under runc (busybox's wget fetches the endpoints);
 needs root and runc, otherwise skipped with GANTRY_E2E_SKIPPED."""
 import json
 import unittest
@@ -25,6 +26,9 @@ class TaskEndpointsTest(TaskTestMixin, ServerTestCase):
         super().tearDown()
         self.server.reset()
         self.assertEqual(force_cleanup(self.server.data_dir), [], "the task left containers or mounts behind")
+
+    def image_uri(self):
+        return f"127.0.0.1:{self.server.port}/busybox:latest"
 
     def json_line(self, lines, marker):
         for line in lines:
@@ -65,6 +69,7 @@ class TaskEndpointsTest(TaskTestMixin, ServerTestCase):
 
     def test_metadata_endpoint_v4(self):
         td = self.register("metadata", command=(
+            "sleep 1; "  # the agent records RUNNING just after the container starts, as in ECS
             "echo TASK=$(wget -qO- $ECS_CONTAINER_METADATA_URI_V4/task); "
             "echo CONTAINER=$(wget -qO- $ECS_CONTAINER_METADATA_URI_V4); "
             "echo ROLE=${AWS_CONTAINER_CREDENTIALS_RELATIVE_URI:-none}"))
@@ -87,6 +92,41 @@ class TaskEndpointsTest(TaskTestMixin, ServerTestCase):
                          [task["containers"][0]["networkInterfaces"][0]["privateIpv4Address"]])
         self.assertEqual(container["LogDriver"], "awslogs")
         self.assertIn("ROLE=none", lines)  # no task role: no credentials URI
+
+    def test_the_execution_role_pulls_the_image_and_writes_the_logs(self):
+        # No execution role (and so no awslogs, which Fargate refuses without one): nothing to pull with.
+        self.ecs.register_task_definition(
+            family="no-exec", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512",
+            containerDefinitions=[{"name": "app", "image": self.image_uri(), "command": ["true"]}])
+        task = self.run_to_stop("no-exec")
+        self.assertEqual(task["stopCode"], "TaskFailedToStart", task)
+        self.assertIn("CannotPullContainerError", task["stoppedReason"])
+        self.assertIn("no basic auth credentials", task["stoppedReason"])
+        # An execution role without permissions: ECR refuses it, as in ECS.
+        self.iam.create_role(RoleName="bare-exec", AssumeRolePolicyDocument=ECS_TASKS_TRUST)
+        bare = f"arn:aws:iam::{ACCOUNT}:role/bare-exec"
+        task = self.run_to_stop(self.register("bare-exec", command="true", execution_role=bare))
+        self.assertEqual(task["stopCode"], "TaskFailedToStart", task)
+        self.assertTrue(task["stoppedReason"].startswith(
+            "ResourceInitializationError: unable to pull secrets or registry auth"), task["stoppedReason"])
+        self.assertIn(f"assumed-role/bare-exec/{self.task_id(task)} is not authorized to perform: "
+                      "ecr:GetAuthorizationToken", task["stoppedReason"])
+        # Allowed to pull but not to write logs: the awslogs driver fails.
+        self.iam.attach_role_policy(RoleName="bare-exec",
+                                    PolicyArn="arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
+        task = self.run_to_stop("bare-exec")
+        self.assertIn("ResourceInitializationError: failed to validate logger args", task["stoppedReason"])
+        self.assertIn("logs:CreateLogStream", task["stoppedReason"])
+        # With AWS's execution role policy it writes to existing groups; awslogs-create-group also needs
+        # logs:CreateLogGroup, as in ECS.
+        self.iam.attach_role_policy(RoleName="bare-exec",
+                                    PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
+        task = self.run_to_stop("bare-exec")
+        self.assertIn("logs:CreateLogGroup", task["stoppedReason"])
+        self.iam.attach_role_policy(RoleName="bare-exec",
+                                    PolicyArn="arn:aws:iam::aws:policy/CloudWatchLogsFullAccess")
+        task = self.run_to_stop(self.register("bare-exec", command="echo pulled", execution_role=bare))
+        self.assertEqual(task["containers"][0].get("exitCode"), 0, task)
 
     def test_a_task_role_ecs_cannot_assume_is_refused_at_run_task(self):
         role = self.iam.create_role(RoleName="lambda-only", AssumeRolePolicyDocument=json.dumps({

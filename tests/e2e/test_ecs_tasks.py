@@ -18,7 +18,7 @@ import unittest
 from botocore.exceptions import ClientError, WaiterError
 
 import oci_helpers
-from harness import ACCOUNT, REGION, REPO, GantryServer, ServerTestCase
+from harness import ACCOUNT, REGION, REPO, GantryServer, ServerTestCase, ensure_execution_role
 
 RUNC = shutil.which("runc")
 IMAGES = os.environ.get("GANTRY_TEST_IMAGES_DIR") or os.path.join(REPO, "build", "test-images")
@@ -146,6 +146,7 @@ class TaskTestMixin:
     """Helpers shared by the task tests: clients, task definitions, RunTask and waits. Needs self.server."""
 
     def clients(self):
+        ensure_execution_role(self.server)  # what pulls the images and writes the logs (IAM is enforced)
         self.ecs = self.server.client("ecs")
         self.logs = self.server.client("logs")
         self.ec2 = self.server.client("ec2")
@@ -165,9 +166,9 @@ class TaskTestMixin:
         return {"awsvpcConfiguration": {"subnets": subnets or self.subnets(), "assignPublicIp": "DISABLED"}}
 
     def register(self, family, command=None, image=None, cpu="256", memory="512", name="app", stop_timeout=None,
-                 environment=None, task_role=None, **container):
+                 environment=None, task_role=None, execution_role=EXECUTION_ROLE, **container):
         """Registers a one-container Fargate task definition logging with awslogs (with `task_role` as its
-        taskRoleArn); returns its ARN."""
+        taskRoleArn, `execution_role` as its executionRoleArn); returns its ARN."""
         c = {"name": name, "image": image or loopback_image(self.server, "busybox"), "essential": True,
              "logConfiguration": {"logDriver": "awslogs", "options": {
                  "awslogs-group": LOG_GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": LOG_PREFIX,
@@ -181,8 +182,8 @@ class TaskTestMixin:
         c.update(container)
         td = self.ecs.register_task_definition(
             family=family, requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu=cpu, memory=memory,
-            executionRoleArn=EXECUTION_ROLE, containerDefinitions=[c],
-            **({"taskRoleArn": task_role} if task_role else {}))["taskDefinition"]
+            containerDefinitions=[c], **({"taskRoleArn": task_role} if task_role else {}),
+            **({"executionRoleArn": execution_role} if execution_role else {}))["taskDefinition"]
         return td["taskDefinitionArn"]
 
     def run_tasks(self, task_definition, count=1, cluster=CLUSTER, **kwargs):

@@ -3,6 +3,7 @@
 // expiry (12 hours, as ECR).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,11 +19,20 @@ struct IssuedToken {
   TimePoint expires_at;
 };
 
-// Stores the new password's hash and drops expired ones.
-Result<IssuedToken> issue_token(EcrStore& store, Random& random, std::string_view account, TimePoint now);
+// Who a token was issued to: the registry authorizes its calls as that caller.
+struct TokenOwner {
+  std::string principal_arn;
+  std::string principal_id;
+  std::string access_key_id;
+};
 
-// Whether `password` is an unexpired password issued for `account`. The stored hash is compared in
-// constant time.
-Result<bool> verify_password(EcrStore& store, std::string_view password, std::string_view account, TimePoint now);
+// Stores the new password's hash (with its owner) and drops expired ones.
+Result<IssuedToken> issue_token(EcrStore& store, Random& random, std::string_view account, const TokenOwner& owner,
+                                TimePoint now);
+
+// The owner of `password` when it is an unexpired password issued for `account`; nullopt otherwise. The
+// stored hash is compared in constant time.
+Result<std::optional<TokenOwner>> verify_password(EcrStore& store, std::string_view password,
+                                                  std::string_view account, TimePoint now);
 
 }  // namespace gantry::ecr

@@ -45,6 +45,11 @@ Out batch_delete_image(Env& env, Ctx& ctx, json::object& in);
 
 // auth.cpp
 Out get_authorization_token(Env& env, Ctx& ctx, json::object& in);
+Out set_repository_policy(Env& env, Ctx& ctx, json::object& in);
+// The repository's policy document; empty when it has none or does not exist.
+std::string repository_policy_text(EcrStore& store, const Scope& scope, std::string_view name);
+Out get_repository_policy(Env& env, Ctx& ctx, json::object& in);
+Out delete_repository_policy(Env& env, Ctx& ctx, json::object& in);
 
 // tags.cpp
 Out tag_resource(Env& env, Ctx& ctx, json::object& in);

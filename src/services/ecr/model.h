@@ -34,6 +34,7 @@ struct Repository {
   std::string encryption_type = "AES256";  // AES256 | KMS | KMS_DSSE
   std::string kms_key;                     // empty unless KMS*
   TimePoint created_at;
+  std::string policy;                      // the repository policy (SetRepositoryPolicy); empty: none
 
   Scope scope() const { return Scope{account, region}; }
   std::string arn() const;
@@ -59,6 +60,10 @@ struct AuthToken {
   std::string hash;    // hex sha256 of the password
   std::string account;
   TimePoint expires_at;
+  // Who asked for it: registry calls made with it are authorized as that caller.
+  std::string principal_arn;
+  std::string principal_id;
+  std::string access_key_id;
 };
 
 // One transaction's view of ECR state. Valid only inside EcrStore::read/write. Repository-scoped

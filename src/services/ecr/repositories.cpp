@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/pagination.h"
+#include "iam/policy.h"
 #include "services/ecr/handlers.h"
 
 namespace gantry::ecr {
@@ -193,5 +194,62 @@ Out put_image_tag_mutability(Env& env, Ctx& ctx, json::object& in) {
                       {"repositoryName", name},
                       {"imageTagMutability", to_string(mutability)}};
 }
+
+Error no_repository_policy(const Ctx& ctx, std::string_view name) {
+  return make_error(ErrorKind::kEcrRepositoryPolicyNotFound,
+                    fmt::format("Repository policy does not exist for the repository with name '{}' in the registry "
+                                "with id '{}'",
+                                name, ctx.scope.account));
+}
+
+Out set_repository_policy(Env& env, Ctx& ctx, json::object& in) {
+  GANTRY_RETURN_IF_ERROR(check_registry_id(ctx, in));
+  GANTRY_ASSIGN_OR_RETURN(auto name, repository_name(in));
+  std::string text = get_string(in, "policyText").value_or("");
+  auto parsed = iam::parse_policy(text, iam::PolicyKind::kResource);
+  if (!parsed.ok())
+    return make_error(ErrorKind::kEcrInvalidParameter,
+                      "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy "
+                      "provided': " +
+                          parsed.error().message);
+  GANTRY_RETURN_IF_ERROR(env.store.write([&](EcrTables& t) -> Status {
+    GANTRY_ASSIGN_OR_RETURN(auto repo, require_repository(t, ctx.scope, name));
+    repo.policy = text;
+    t.put_repository(repo);
+    return {};
+  }));
+  return json::object{{"registryId", ctx.scope.account}, {"repositoryName", name}, {"policyText", text}};
+}
+
+// GetRepositoryPolicy, or DeleteRepositoryPolicy when `remove`.
+Out repository_policy(Env& env, Ctx& ctx, json::object& in, bool remove) {
+  GANTRY_RETURN_IF_ERROR(check_registry_id(ctx, in));
+  GANTRY_ASSIGN_OR_RETURN(auto name, repository_name(in));
+  std::string text;
+  auto body = [&](EcrTables& t) -> Status {
+    GANTRY_ASSIGN_OR_RETURN(auto repo, require_repository(t, ctx.scope, name));
+    if (repo.policy.empty()) return no_repository_policy(ctx, name);
+    text = repo.policy;
+    if (remove) {
+      repo.policy.clear();
+      t.put_repository(repo);
+    }
+    return {};
+  };
+  GANTRY_RETURN_IF_ERROR(remove ? env.store.write(body) : env.store.read(body));
+  return json::object{{"registryId", ctx.scope.account}, {"repositoryName", name}, {"policyText", text}};
+}
+
+std::string repository_policy_text(EcrStore& store, const Scope& scope, std::string_view name) {
+  std::string text;
+  (void)store.read([&](EcrTables& t) -> Status {
+    if (auto repo = t.find_repository(scope, name)) text = repo->policy;
+    return {};
+  });
+  return text;
+}
+
+Out get_repository_policy(Env& env, Ctx& ctx, json::object& in) { return repository_policy(env, ctx, in, false); }
+Out delete_repository_policy(Env& env, Ctx& ctx, json::object& in) { return repository_policy(env, ctx, in, true); }
 
 }  // namespace gantry::ecr

@@ -27,9 +27,13 @@ api::JsonService make_service(EcrStore& store, std::function<uint16_t()> port) {
   add("TagResource", tag_resource);
   add("UntagResource", untag_resource);
   add("ListTagsForResource", list_tags_for_resource);
+  add("SetRepositoryPolicy", set_repository_policy);
+  add("GetRepositoryPolicy", get_repository_policy);
+  add("DeleteRepositoryPolicy", delete_repository_policy);
   // As AWS's Service Authorization Reference: repository operations on the repository's ARN,
-  // GetAuthorizationToken and listings without names on "*", tagging on the resource ARN.
-  s.auth_target = [](std::string_view op, const json::object& in, const Ctx& ctx) {
+  // GetAuthorizationToken and listings without names on "*", tagging on the resource ARN; a repository's
+  // policy is weighed with the caller's identity policies.
+  s.auth_target = [env](std::string_view op, const json::object& in, const Ctx& ctx) {
     api::AuthTarget t;
     auto name = [&](std::string_view key) -> std::string {
       auto* v = in.if_contains(key);
@@ -45,6 +49,8 @@ api::JsonService make_service(EcrStore& store, std::function<uint16_t()> port) {
       if (t.resources.empty()) t.resources.push_back("*");
     } else if (auto repo = name("repositoryName"); !repo.empty()) {
       t.resources = {ctx.scope.arn("ecr", "repository/" + repo)};
+      if (auto policy = repository_policy_text(env->store, ctx.scope, repo); !policy.empty())
+        t.resource_policies.push_back(std::move(policy));
     }
     return t;
   };

@@ -12,7 +12,7 @@ using store::from_ms;
 using store::to_ms;
 
 constexpr std::string_view kRepoColumns =
-    "account, region, name, mutability, scan_on_push, encryption_type, kms_key, created_ms";
+    "account, region, name, mutability, scan_on_push, encryption_type, kms_key, created_ms, policy";
 
 Repository read_repo(store::Statement& q) {
   Repository r;
@@ -24,6 +24,7 @@ Repository read_repo(store::Statement& q) {
   r.encryption_type = q.text(5);
   r.kms_key = q.text(6);
   r.created_at = from_ms(q.integer(7));
+  r.policy = q.text(8);
   return r;
 }
 
@@ -53,8 +54,9 @@ class SqliteTables final : public EcrTables {
   }
 
   void put_repository(const Repository& r) override {
-    tx_.prepare(fmt::format("INSERT OR REPLACE INTO ecr_repositories ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                            kRepoColumns))
+    tx_.prepare(fmt::format(
+                    "INSERT OR REPLACE INTO ecr_repositories ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    kRepoColumns))
         .bind(1, r.account)
         .bind(2, r.region)
         .bind(3, r.name)
@@ -63,6 +65,7 @@ class SqliteTables final : public EcrTables {
         .bind(6, r.encryption_type)
         .bind(7, r.kms_key)
         .bind(8, to_ms(r.created_at))
+        .bind(9, r.policy)
         .run();
   }
 
@@ -251,19 +254,26 @@ class SqliteTables final : public EcrTables {
   }
 
   void put_token(const AuthToken& t) override {
-    tx_.prepare("INSERT OR REPLACE INTO ecr_auth_tokens (lookup, hash, account, expires_ms) VALUES (?1, ?2, ?3, ?4)")
+    tx_.prepare(
+           "INSERT OR REPLACE INTO ecr_auth_tokens (lookup, hash, account, expires_ms, principal_arn, principal_id, "
+           "access_key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         .bind(1, t.lookup)
         .bind(2, t.hash)
         .bind(3, t.account)
         .bind(4, to_ms(t.expires_at))
+        .bind(5, t.principal_arn)
+        .bind(6, t.principal_id)
+        .bind(7, t.access_key_id)
         .run();
   }
 
   std::optional<AuthToken> find_token(std::string_view lookup) override {
-    auto q = tx_.prepare("SELECT lookup, hash, account, expires_ms FROM ecr_auth_tokens WHERE lookup = ?1");
+    auto q = tx_.prepare(
+        "SELECT lookup, hash, account, expires_ms, principal_arn, principal_id, access_key_id FROM ecr_auth_tokens "
+        "WHERE lookup = ?1");
     q.bind(1, lookup);
     if (!q.step()) return std::nullopt;
-    return AuthToken{q.text(0), q.text(1), q.text(2), from_ms(q.integer(3))};
+    return AuthToken{q.text(0), q.text(1), q.text(2), from_ms(q.integer(3)), q.text(4), q.text(5), q.text(6)};
   }
 
   void delete_expired_tokens(TimePoint now) override {
@@ -338,6 +348,12 @@ CREATE TABLE ecr_auth_tokens (
   account TEXT NOT NULL,
   expires_ms INTEGER NOT NULL
 );
+)sql"},
+          {"ecr", 2, R"sql(
+ALTER TABLE ecr_auth_tokens ADD COLUMN principal_arn TEXT NOT NULL DEFAULT '';
+ALTER TABLE ecr_auth_tokens ADD COLUMN principal_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE ecr_auth_tokens ADD COLUMN access_key_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE ecr_repositories ADD COLUMN policy TEXT NOT NULL DEFAULT '';
 )sql"}};
 }
 

@@ -11,30 +11,16 @@ namespace gantry::iam {
 
 namespace {
 
-constexpr size_t kMaxCachedPolicies = 4096;
+constexpr size_t kMaxCachedCallers = 10000;
 
 bool is_session_key(std::string_view id) { return id.starts_with("ASIA"); }
 
-// What a caller's policies are made of, read in one transaction.
-struct Principal {
-  bool root = false;
-  std::string type;          // aws:PrincipalType: Account, User, AssumedRole
-  std::string name;          // the user's or role's name
-  std::string entity_arn;    // the user's or role's ARN
-  bool session = false;      // temporary credentials
-  bool role_session = false;
-  std::vector<std::string> identity;  // documents
-  std::vector<std::string> session_policies;
-  bool has_session_policy = false;
-  std::vector<store::ResourceTag> tags;  // aws:PrincipalTag/...
-};
-
-Status read_principal(IamTables& t, const api::RequestContext& ctx, Principal& p) {
+Status read_principal(IamTables& t, const api::RequestContext& ctx, Access::Caller& p) {
   const std::string& account = ctx.scope.account;
   auto collect = [&](EntityKind kind, const std::string& name) {  // inline and attached policies
-    for (auto& ip : t.inline_policies(account, kind, name)) p.identity.push_back(std::move(ip.document));
+    for (auto& ip : t.inline_policies(account, kind, name)) p.identity_documents.push_back(std::move(ip.document));
     for (auto& d : managed_documents(t, account, t.attached_to(account, kind, name)))
-      p.identity.push_back(std::move(d));
+      p.identity_documents.push_back(std::move(d));
   };
   std::optional<Session> session;
   if (is_session_key(ctx.access_key_id)) {
@@ -50,9 +36,9 @@ Status read_principal(IamTables& t, const api::RequestContext& ctx, Principal& p
     p.entity_arn = role->arn();
     collect(EntityKind::kRole, role->name);
     p.has_session_policy = !session->session_policy.empty() || !session->session_policy_arns.empty();
-    if (!session->session_policy.empty()) p.session_policies.push_back(session->session_policy);
+    if (!session->session_policy.empty()) p.session_documents.push_back(session->session_policy);
     for (auto& d : managed_documents(t, ctx.scope.account, session->session_policy_arns))
-      p.session_policies.push_back(std::move(d));
+      p.session_documents.push_back(std::move(d));
     p.tags = t.tags(role->arn());
     for (const auto& tag : session->tags) {
       std::erase_if(p.tags, [&](const store::ResourceTag& x) { return x.key == tag.key; });
@@ -97,6 +83,13 @@ std::vector<std::string> managed_documents(IamTables& t, std::string_view accoun
 
 std::optional<auth::AccessKey> Access::find(std::string_view access_key_id) const {
   if (access_key_id == root_.access_key_id) return root_;
+  uint64_t version = store_.writes();
+  std::string id(access_key_id);
+  {
+    std::lock_guard lock(mu_);
+    auto it = keys_.find(id);
+    if (it != keys_.end() && it->second.version == version) return it->second.key;
+  }
   std::optional<auth::AccessKey> out;
   auto st = store_.read([&](IamTables& t) -> Status {
     if (is_session_key(access_key_id)) {
@@ -112,7 +105,13 @@ std::optional<auth::AccessKey> Access::find(std::string_view access_key_id) cons
     out = auth::AccessKey{key->id, key->secret, key->account, user->arn(), user->id, "", std::nullopt};
     return {};
   });
-  if (!st.ok()) spdlog::error("reading access keys: {}", st.error().message);
+  if (!st.ok()) {
+    spdlog::error("reading access keys: {}", st.error().message);
+    return std::nullopt;
+  }
+  std::lock_guard lock(mu_);
+  if (keys_.size() >= kMaxCachedCallers) keys_.clear();
+  keys_[id] = CachedKey{version, out};
   return out;
 }
 
@@ -123,45 +122,89 @@ std::optional<std::string> Access::service_cannot_assume(const api::RequestConte
   return role.error().message;
 }
 
-std::shared_ptr<const Policy> Access::parsed(const std::string& document, PolicyKind kind) {
-  std::string key = std::to_string(static_cast<int>(kind)) + document;
+std::optional<std::string> Access::deny_service_role(std::string_view account, const std::string& role_arn,
+                                                     std::string_view service, const std::string& session_name,
+                                                     std::string_view action, std::string_view resource,
+                                                     TimePoint now) {
+  auto role = role_trusting_service(store_, account, role_arn, service);
+  if (!role.ok()) return role.error().message;
+  std::vector<std::string> documents;
+  auto st = store_.read([&](IamTables& t) -> Status {
+    for (auto& ip : t.inline_policies(account, EntityKind::kRole, role->name)) documents.push_back(ip.document);
+    for (auto& d : managed_documents(t, account, t.attached_to(account, EntityKind::kRole, role->name)))
+      documents.push_back(std::move(d));
+    return {};
+  });
+  std::string session_arn = fmt::format("arn:aws:sts::{}:assumed-role/{}/{}", account, role->name, session_name);
+  if (!st.ok()) return fmt::format("User: {} is not authorized: its policies could not be read", session_arn);
+  std::vector<Policy> parsed;
+  for (const auto& d : documents)
+    if (auto p = parse_policy(d, PolicyKind::kIdentity); p.ok()) parsed.push_back(std::move(*p));
+  std::vector<const Policy*> identity;
+  for (const auto& p : parsed) identity.push_back(&p);
+  RequestContext request;
+  request.action = std::string(action);
+  request.resource = std::string(resource);
+  request.principal_arn = session_arn;
+  request.principal_account = std::string(account);
+  request.keys = {{"aws:principalarn", {role->arn()}},
+                  {"aws:principalaccount", {std::string(account)}},
+                  {"aws:principaltype", {"AssumedRole"}},
+                  {"aws:userid", {role->id + ":" + session_name}},
+                  {"aws:currenttime", {iso8601(now)}}};
+  auto result = evaluate(identity, request);
+  if (result.decision == Decision::kAllow) return std::nullopt;
+  if (result.decision == Decision::kExplicitDeny)
+    return fmt::format("User: {} is not authorized to perform: {} on resource: {} with an explicit deny in an "
+                       "identity-based policy",
+                       session_arn, action, resource);
+  return fmt::format("User: {} is not authorized to perform: {} on resource: {} because no identity-based policy "
+                     "allows the {} action",
+                     session_arn, action, resource, action);
+}
+
+std::shared_ptr<const Access::Caller> Access::caller(const api::RequestContext& ctx) {
+  uint64_t version = store_.writes();
   {
-    std::lock_guard lock(cache_mu_);
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    std::lock_guard lock(mu_);
+    auto it = callers_.find(ctx.access_key_id);
+    if (it != callers_.end() && it->second->version == version) return it->second;
   }
-  auto result = parse_policy(document, kind);
-  if (!result.ok()) return nullptr;  // validated when stored; a document that no longer parses grants nothing
-  auto policy = std::make_shared<const Policy>(std::move(*result));
-  std::lock_guard lock(cache_mu_);
-  if (cache_.size() >= kMaxCachedPolicies) cache_.clear();
-  cache_.emplace(std::move(key), policy);
-  return policy;
+  auto c = std::make_shared<Caller>();
+  c->version = version;
+  auto st = store_.read([&](IamTables& t) { return read_principal(t, ctx, *c); });
+  if (!st.ok()) return nullptr;
+  // Validated when stored; a document that no longer parses grants nothing.
+  for (const auto& d : c->identity_documents)
+    if (auto p = parse_policy(d, PolicyKind::kIdentity); p.ok()) c->identity.push_back(std::make_shared<Policy>(*p));
+  for (const auto& d : c->session_documents)
+    if (auto p = parse_policy(d, PolicyKind::kIdentity); p.ok())
+      c->session_policies.push_back(std::make_shared<Policy>(*p));
+  std::lock_guard lock(mu_);
+  if (callers_.size() >= kMaxCachedCallers) callers_.clear();
+  callers_[ctx.access_key_id] = c;
+  return c;
 }
 
 std::optional<std::string> Access::deny(const api::RequestContext& ctx, std::string_view action,
                                         std::string_view resource, const api::ConditionKeys& keys,
                                         const std::vector<std::string>& resource_policies) {
-  Principal p;
-  auto st = store_.read([&](IamTables& t) { return read_principal(t, ctx, p); });
-  if (!st.ok()) return fmt::format("User: {} is not authorized: its policies could not be read", ctx.principal_arn);
+  auto shared = caller(ctx);
+  if (!shared) return fmt::format("User: {} is not authorized: its policies could not be read", ctx.principal_arn);
+  const Caller& p = *shared;
   if (p.root && resource_policies.empty()) return std::nullopt;  // the account root may do everything
   if (p.session && !p.role_session && action.starts_with("iam:"))
     return fmt::format("User: {} is not authorized to perform: {} on resource: {}: credentials from GetSessionToken "
                        "cannot call IAM without MFA (which Gantry does not support)",
                        ctx.principal_arn, action, resource);
 
-  std::vector<std::shared_ptr<const Policy>> holders;
   std::vector<const Policy*> identity, session, resource_side;
-  auto add = [&](const std::vector<std::string>& docs, PolicyKind kind, std::vector<const Policy*>& into) {
-    for (const auto& d : docs)
-      if (auto policy = parsed(d, kind)) {
-        into.push_back(policy.get());
-        holders.push_back(std::move(policy));
-      }
-  };
-  add(p.identity, PolicyKind::kIdentity, identity);
-  add(p.session_policies, PolicyKind::kIdentity, session);
-  add(resource_policies, PolicyKind::kResource, resource_side);
+  for (const auto& policy : p.identity) identity.push_back(policy.get());
+  for (const auto& policy : p.session_policies) session.push_back(policy.get());
+  std::vector<Policy> resource_parsed;  // resource and trust policies: rare (AssumeRole), parsed each time
+  for (const auto& d : resource_policies)
+    if (auto policy = parse_policy(d, PolicyKind::kResource); policy.ok()) resource_parsed.push_back(std::move(*policy));
+  for (const auto& policy : resource_parsed) resource_side.push_back(&policy);
 
   RequestContext request;
   request.action = std::string(action);

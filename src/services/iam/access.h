@@ -3,7 +3,8 @@
 //
 // The policies of a caller: an IAM user's inline and attached policies and those of its groups; a role
 // session's role's inline and attached policies, narrowed by the session policies given to AssumeRole;
-// the account root is allowed everything. Parsed documents are cached by their text.
+// the account root is allowed everything. What a key stands for and its caller's parsed policies are
+// cached per access key until the next write to IAM's tables (CountingStore).
 #pragma once
 
 #include <memory>
@@ -19,8 +20,8 @@ namespace gantry::iam {
 
 class Access final : public auth::KeyStore, public api::Authorizer {
  public:
-  // `store` must outlive this.
-  Access(IamStore& store, auth::AccessKey root) : store_(store), root_(std::move(root)) {}
+  // `store` must outlive this; every change to IAM's tables must go through it.
+  Access(CountingStore& store, auth::AccessKey root) : store_(store), root_(std::move(root)) {}
 
   std::optional<auth::AccessKey> find(std::string_view access_key_id) const override;
   std::optional<std::string> deny(const api::RequestContext& ctx, std::string_view action, std::string_view resource,
@@ -29,13 +30,43 @@ class Access final : public auth::KeyStore, public api::Authorizer {
   std::optional<std::string> service_cannot_assume(const api::RequestContext& ctx, std::string_view role_arn,
                                                    std::string_view service) override;
 
- private:
-  std::shared_ptr<const Policy> parsed(const std::string& document, PolicyKind kind);
+  // Whether a session `session_name` of `role_arn` (of `account`), assumed by the service principal
+  // `service`, may do `action` on `resource` — what Gantry asks before it acts with a task's execution
+  // role. nullopt when it may; otherwise AWS's sentence (the role cannot be assumed, or its policies do
+  // not allow the action).
+  std::optional<std::string> deny_service_role(std::string_view account, const std::string& role_arn,
+                                               std::string_view service, const std::string& session_name,
+                                               std::string_view action, std::string_view resource, TimePoint now);
 
-  IamStore& store_;
+  // What a caller's permissions are made of, read in one transaction and parsed once.
+  struct Caller {
+    uint64_t version = 0;  // CountingStore::writes() when read
+    bool root = false;
+    std::string type;        // aws:PrincipalType: Account, User, AssumedRole
+    std::string name;        // the user's or role's name
+    std::string entity_arn;  // the user's or role's ARN
+    bool session = false;    // temporary credentials
+    bool role_session = false;
+    bool has_session_policy = false;
+    std::vector<std::string> identity_documents;
+    std::vector<std::string> session_documents;
+    std::vector<store::ResourceTag> tags;  // aws:PrincipalTag/...
+    std::vector<std::shared_ptr<const Policy>> identity;
+    std::vector<std::shared_ptr<const Policy>> session_policies;
+  };
+
+ private:
+  std::shared_ptr<const Caller> caller(const api::RequestContext& ctx);
+
+  CountingStore& store_;
   auth::AccessKey root_;
-  std::mutex cache_mu_;
-  std::unordered_map<std::string, std::shared_ptr<const Policy>> cache_;  // by kind + document text
+  struct CachedKey {
+    uint64_t version;
+    std::optional<auth::AccessKey> key;
+  };
+  mutable std::mutex mu_;
+  mutable std::unordered_map<std::string, CachedKey> keys_;                     // by access key id
+  std::unordered_map<std::string, std::shared_ptr<const Caller>> callers_;      // by access key id
 };
 
 // The default version's document of each managed policy ARN (AWS managed or the account's); ARNs that

@@ -3,6 +3,7 @@
 // by account only.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -185,6 +186,27 @@ class IamStore {
   virtual ~IamStore() = default;
   virtual Status read(const TablesFn& fn) = 0;
   virtual Status write(const TablesFn& fn) = 0;
+};
+
+// An IamStore that counts its writes, so what is derived from IAM's tables (parsed policies per caller)
+// can be cached until the next write.
+class CountingStore final : public IamStore {
+ public:
+  explicit CountingStore(IamStore& inner) : inner_(inner) {}
+  Status read(const TablesFn& fn) override { return inner_.read(fn); }
+  Status write(const TablesFn& fn) override {
+    auto st = inner_.write(fn);
+    writes_.fetch_add(1, std::memory_order_release);
+    return st;
+  }
+  // Read before reading the tables: a write that lands after it makes the cached result stale.
+  uint64_t writes() const { return writes_.load(std::memory_order_acquire); }
+  // Marks everything cached stale, after the tables changed around this store (a reset of the database).
+  void touch() { writes_.fetch_add(1, std::memory_order_release); }
+
+ private:
+  IamStore& inner_;
+  std::atomic<uint64_t> writes_{0};
 };
 
 std::vector<store::Migration> sqlite_migrations();
