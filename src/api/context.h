@@ -19,6 +19,13 @@ struct RequestContext;
 // "iam:passedtoservice") and value; a name may repeat for a multi-valued key.
 using ConditionKeys = std::vector<std::pair<std::string, std::string>>;
 
+// The condition key a resource's tag is, lower-cased as condition keys are matched: aws:resourcetag/<key>.
+inline std::string resource_tag_key(std::string_view tag_key) {
+  std::string k = "aws:resourcetag/";
+  for (char c : tag_key) k.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
+  return k;
+}
+
 // Decides whether an authenticated caller may do an action on a resource (IAM policy evaluation).
 class Authorizer {
  public:

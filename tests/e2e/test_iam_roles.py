@@ -225,6 +225,47 @@ class RolesGroupsPoliciesTest(ServerTestCase):
         self.iam.create_user(UserName="dave")
         self.assertDenied(lambda: iam.get_user(UserName="dave"), "AccessDenied", "iam:GetUser")
 
+    def test_resource_tag_conditions(self):
+        root_ecs = self.server.client("ecs")
+        root_ecs.create_cluster(clusterName="blue", tags=[{"key": "team", "value": "blue"}])
+        root_ecs.create_cluster(clusterName="red", tags=[{"key": "team", "value": "red"}])
+        self.server.client("ecr").create_repository(repositoryName="blue-app", tags=[{"Key": "team", "Value": "blue"}])
+        key = self.new_user("blue-dev")
+        self.iam.put_user_policy(UserName="blue-dev", PolicyName="p", PolicyDocument=doc(
+            {"Effect": "Allow", "Action": ["ecs:DeleteCluster", "ecr:ListImages"], "Resource": "*",
+             "Condition": {"StringEquals": {"aws:ResourceTag/team": "blue"}}}))
+        ecs = self.client_as("ecs", key)
+        self.assertDenied(lambda: ecs.delete_cluster(cluster="red"), "AccessDeniedException", "ecs:DeleteCluster")
+        ecs.delete_cluster(cluster="blue")
+        self.assertEqual(self.client_as("ecr", key).list_images(repositoryName="blue-app")["imageIds"], [])
+
+    def test_cli_profiles_sign_as_their_users(self):
+        import os
+        import shutil
+        import subprocess
+        import tempfile
+        ops = self.new_user("ops")
+        self.iam.attach_user_policy(UserName="ops", PolicyArn="arn:aws:iam::aws:policy/AmazonECS_FullAccess")
+        viewer = self.new_user("viewer")
+        with tempfile.TemporaryDirectory() as tmp:
+            creds = os.path.join(tmp, "credentials")
+            with open(creds, "w") as f:
+                for name, k in (("ops", ops), ("viewer", viewer)):
+                    f.write(f"[{name}]\naws_access_key_id = {k['AccessKeyId']}\n"
+                            f"aws_secret_access_key = {k['SecretAccessKey']}\n")
+            env = {k: v for k, v in self.server.cli_env().items() if not k.startswith("AWS_")}
+            env.update(AWS_SHARED_CREDENTIALS_FILE=creds, AWS_CONFIG_FILE=os.devnull, AWS_DEFAULT_REGION=REGION,
+                       AWS_PAGER="")
+            cmd = [shutil.which("aws") or "aws", "--endpoint-url", self.server.endpoint, "--output", "json"]
+            ok = subprocess.run(cmd + ["--profile", "ops", "ecs", "create-cluster", "--cluster-name", "by-ops"],
+                                env=env, capture_output=True, text=True, timeout=60)
+            self.assertEqual(ok.returncode, 0, ok.stderr)
+            no = subprocess.run(cmd + ["--profile", "viewer", "ecs", "list-clusters"], env=env, capture_output=True,
+                                text=True, timeout=60)
+            self.assertNotEqual(no.returncode, 0)
+            self.assertIn("AccessDeniedException", no.stderr)
+            self.assertIn("user/viewer is not authorized to perform: ecs:ListClusters", no.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -52,6 +52,14 @@ api::JsonService make_service(EcrStore& store, std::function<uint16_t()> port) {
       if (auto policy = repository_policy_text(env->store, ctx.scope, repo); !policy.empty())
         t.resource_policies.push_back(std::move(policy));
     }
+    // aws:ResourceTag/<key>: the tags of the one repository the call names.
+    if (t.resources.size() == 1 && t.resources[0] != "*") {
+      (void)env->store.read([&](EcrTables& tables) -> Status {
+        for (const auto& tag : tables.resource_tags(t.resources[0]))
+          t.keys.emplace_back(api::resource_tag_key(tag.key), tag.value);
+        return {};
+      });
+    }
     return t;
   };
   return s;

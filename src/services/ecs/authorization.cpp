@@ -1,7 +1,7 @@
 // The resource each ECS operation is authorized on, as AWS's Service Authorization Reference lists them:
 // clusters by cluster ARN; RunTask by the task definition's ARN with its revision; StopTask and
 // DescribeTasks by task ARN; tagging by the resource ARN; the rest on "*". The condition key
-// ecs:cluster is given where AWS gives it.
+// ecs:cluster is given where AWS gives it, aws:ResourceTag/<key> for a call on one tagged resource.
 #include <fmt/format.h>
 
 #include "core/arn.h"
@@ -72,6 +72,14 @@ api::AuthTarget auth_target(EcsStore& store, std::string_view op, const json::ob
     with_cluster();
   } else if (op == "TagResource" || op == "UntagResource" || op == "ListTagsForResource") {
     target.resources = {std::string(string_member(in, "resourceArn"))};
+  }
+  // aws:ResourceTag/<key>: the tags of the one resource the call names.
+  if (target.resources.size() == 1 && target.resources[0] != "*") {
+    (void)store.read([&](EcsTables& t) -> Result<json::object> {
+      for (const auto& tag : t.tags(target.resources[0]))
+        target.keys.emplace_back(api::resource_tag_key(tag.key), tag.value);
+      return json::object();
+    });
   }
   return target;
 }
