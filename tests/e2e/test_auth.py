@@ -116,6 +116,25 @@ class SignatureTest(ServerTestCase):
                             tamper=lambda b: b'{"maxResults": 6}')
         self.assertEqual((status, json_error(body)[0]), (400, "InvalidSignatureException"), body)
 
+    def test_a_credential_scope_changed_after_signing_is_refused(self):
+        # The scope (date/region/service) is part of what is signed: moving a signature to another region or
+        # service breaks it, as in AWS.
+        import http.client
+        for old, new in (("/us-east-1/", "/eu-west-1/"), ("/ecs/aws4_request", "/sts/aws4_request")):
+            req = AWSRequest(method="POST", url=f"{self.server.endpoint}/", data=b"{}", headers=self.json_headers)
+            SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "ecs", REGION).add_auth(req)
+            headers = dict(req.headers.items())
+            self.assertIn(old, headers["Authorization"])
+            headers["Authorization"] = headers["Authorization"].replace(old, new)
+            conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+            try:
+                conn.request("POST", "/", body=b"{}", headers=headers)
+                resp = conn.getresponse()
+                status, body = resp.status, resp.read()
+            finally:
+                conn.close()
+            self.assertEqual((status, json_error(body)[0]), (400, "InvalidSignatureException"), (old, body))
+
     def test_skewed_clock_is_refused(self):
         past = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.timedelta(minutes=20)
         status, body = send(self.server, "ecs", b"{}", self.json_headers, when=past)
