@@ -250,6 +250,7 @@ struct Router::Impl {
     if (options.authorizer == nullptr || options.keys == nullptr) return std::nullopt;
     AuthTarget target = target_fn ? target_fn(op, input, ctx) : AuthTarget{};
     if (target.self_checked) return std::nullopt;
+    if (target.resources.empty()) target.resources.push_back("*");  // never allow for want of a resource
     std::string action = fmt::format("{}:{}", s.signing_name, op);
     std::optional<std::string> reason;
     for (const auto& resource : target.resources) {

@@ -1084,4 +1084,16 @@ EvaluationResult evaluate(const std::vector<const Policy*>& identity, const std:
   return {};
 }
 
+EvaluationResult evaluate_trust(const std::vector<const Policy*>& identity, const std::vector<const Policy*>& trust,
+                                const RequestContext& request) {
+  const std::string action = lower(request.action);
+  Scan ids = scan(identity, false, request, action);
+  if (ids.deny) return explicit_deny(std::move(*ids.deny));
+  Scan res = scan(trust, true, request, action);
+  if (res.deny) return explicit_deny(std::move(*res.deny));
+  if (res.allow) return allow(std::move(*res.allow));
+  if (res.account_allow && ids.allow) return allow(std::move(*ids.allow));
+  return {};
+}
+
 }  // namespace gantry::iam

@@ -202,4 +202,10 @@ EvaluationResult evaluate(const std::vector<const Policy*>& identity, const Requ
 EvaluationResult evaluate(const std::vector<const Policy*>& identity, const std::vector<const Policy*>& resource,
                           const RequestContext& request);
 
+// sts:AssumeRole (and sts:TagSession) on a role: its trust policy must allow. A Deny in either denies;
+// a trust statement naming the principal itself allows; one naming it only by its account allows when an
+// identity policy allows too. An identity Allow alone never suffices, whatever it says.
+EvaluationResult evaluate_trust(const std::vector<const Policy*>& identity, const std::vector<const Policy*>& trust,
+                                const RequestContext& request);
+
 }  // namespace gantry::iam

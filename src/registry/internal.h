@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,9 @@ struct Call {
   Scope scope;
   Route route;
   const http::Request& request;
+  // IAM: may the caller do `action` on repository `repo` of the scope? (A cross-repository mount reads
+  // the source repository.) Unset: IAM is not enforced.
+  std::function<Status(std::string_view action, const std::string& repo)> authorize;
 };
 
 // Every answer carries Docker-Distribution-API-Version.

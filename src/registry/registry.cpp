@@ -145,6 +145,9 @@ struct Registry::Impl {
     GANTRY_ASSIGN_OR_RETURN(auto owner,
                             ecr::verify_password(env.store, creds->password, scope.account, env.clock.now()));
     if (!owner) return unauthorized("the password is not a live token of account " + scope.account);
+    // Tokens issued before tokens named their owner cannot be authorized: log in again.
+    if (options.authorizer != nullptr && (owner->principal_arn.empty() || owner->access_key_id.empty()))
+      return unauthorized("the token predates IAM enforcement; get a new one");
     return *owner;
   }
 
@@ -167,11 +170,10 @@ struct Registry::Impl {
     return "";
   }
 
-  // IAM: may the token's owner make this call on the repository?
-  Status authorize(const http::Request& req, const Scope& scope, const Route& route, const ecr::TokenOwner& owner) {
-    if (options.authorizer == nullptr) return {};
-    std::string_view action = action_of(route, req.method);
-    if (action.empty()) return {};
+  // IAM: may the token's owner do `action` on `repo` (with its repository policy)?
+  Status authorize_action(const Scope& scope, const ecr::TokenOwner& owner, std::string_view action,
+                          const std::string& repo) {
+    if (options.authorizer == nullptr || action.empty()) return {};
     api::RequestContext ctx;
     ctx.scope = scope;
     ctx.access_key_id = owner.access_key_id;
@@ -179,10 +181,10 @@ struct Registry::Impl {
     ctx.principal_id = owner.principal_id;
     ctx.now = env.clock.now();
     ctx.authorizer = options.authorizer;
-    std::string resource = route.name.empty() ? "*" : scope.arn("ecr", "repository/" + route.name);
+    std::string resource = repo.empty() ? "*" : scope.arn("ecr", "repository/" + repo);
     std::vector<std::string> policies;
-    if (!route.name.empty())
-      if (auto policy = ecr::repository_policy_text(env.store, scope, route.name); !policy.empty())
+    if (!repo.empty())
+      if (auto policy = ecr::repository_policy_text(env.store, scope, repo); !policy.empty())
         policies.push_back(std::move(policy));
     if (auto no = options.authorizer->deny(ctx, action, resource, {}, policies))
       return make_error(ErrorKind::kRegistryDenied, *no);
@@ -202,8 +204,14 @@ struct Registry::Impl {
     if (!route.name.empty() && !ecr::valid_repository_name(route.name))
       return oci_error(make_error(ErrorKind::kRegistryNameInvalid,
                                   fmt::format("invalid repository name '{}'", route.name.substr(0, 256))));
-    if (auto st = authorize(req, scope, route, *owner); !st) return oci_error(st.error());
-    return Call{env, std::move(scope), std::move(route), req};
+    if (auto st = authorize_action(scope, *owner, action_of(route, req.method), route.name); !st)
+      return oci_error(st.error());
+    Call call{env, scope, std::move(route), req, {}};
+    if (options.authorizer != nullptr)
+      call.authorize = [this, scope, owner = *owner](std::string_view action, const std::string& repo) {
+        return authorize_action(scope, owner, action, repo);
+      };
+    return call;
   }
 
   http::HeadDecision head(http::Request& req) {

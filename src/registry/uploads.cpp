@@ -66,7 +66,7 @@ class UploadSink final : public http::BodySink {
  public:
   UploadSink(Call call, std::string id, uint64_t offset, std::optional<image::Digest> commit_digest, bool transient)
       : request_(call.request),
-        call_{call.env, call.scope, call.route, request_},
+        call_{call.env, call.scope, call.route, request_, call.authorize},
         id_(std::move(id)),
         offset_(offset),
         digest_(std::move(commit_digest)),
@@ -133,6 +133,11 @@ Result<std::string> own_upload(Call& call) {
 }
 
 std::optional<image::Digest> mount_source(Call& call, const image::Digest& digest, std::string_view from) {
+  // Mounting reads the source repository: the caller must be allowed to pull from it.
+  if (call.authorize) {
+    for (std::string_view action : {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"})
+      if (!call.authorize(action, std::string(from)).ok()) return std::nullopt;
+  }
   std::optional<uint64_t> size;
   auto st = call.env.store.read([&](ecr::EcrTables& t) -> Status {
     if (t.find_repository(call.scope, from)) size = t.blob_size(call.scope, from, digest.str());

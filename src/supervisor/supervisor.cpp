@@ -1,6 +1,7 @@
 #include "supervisor/supervisor.h"
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -783,7 +784,10 @@ class Supervisor::Impl {
   // One GET to a task's endpoint.
   TaskEndpoint::Reply answer(EndpointState& s, std::string_view path) {
     if (path.starts_with("/v2/credentials/")) {
-      if (s.credentials_id.empty() || path.substr(16) != s.credentials_id) return {400, kNotFound};
+      auto id = path.substr(16);
+      if (s.credentials_id.empty() || id.size() != s.credentials_id.size() ||
+          CRYPTO_memcmp(id.data(), s.credentials_id.data(), id.size()) != 0)
+        return {400, kNotFound};
       std::lock_guard lock(s.mu);
       auto c = issue_credentials(s);
       if (!c.ok())

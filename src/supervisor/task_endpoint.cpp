@@ -91,12 +91,21 @@ struct Listener : std::enable_shared_from_this<Listener> {
   void accept() {
     acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-      if (!ec) std::make_shared<Connection>(std::move(socket), self->responder)->start();
-      self->accept();
+      if (!ec) {
+        std::make_shared<Connection>(std::move(socket), self->responder)->start();
+        return self->accept();
+      }
+      // A persistent failure (out of descriptors): wait before accepting again, so this one thread keeps
+      // serving every other task's endpoint.
+      self->retry.expires_after(std::chrono::milliseconds(100));
+      self->retry.async_wait([self](beast::error_code wec) {
+        if (!wec && self->acceptor.is_open()) self->accept();
+      });
     });
   }
 
   tcp::acceptor acceptor;
+  asio::steady_timer retry{acceptor.get_executor()};
   std::shared_ptr<TaskEndpoint::Responder> responder;
 };
 

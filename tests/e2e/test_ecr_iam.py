@@ -102,6 +102,23 @@ class EcrIamTest(ServerTestCase):
         status, _, body = reg.request("GET", "/v2/app/manifests/v2", headers={"Accept": oci_helpers.OCI_MANIFEST})
         self.assertEqual(status, 403, body)
 
+    def test_a_cross_repository_mount_needs_pull_rights_on_the_source(self):
+        for name in ("secret", "mine"):
+            self.ecr.create_repository(repositoryName=name)
+        root = oci_helpers.Registry(self.server, oci_helpers.registry_password(self.server))
+        _, _, layer = root.push_image("secret", "v1", {"key.txt": b"do not copy"})
+        key = self.new_user("pusher")
+        self.iam.put_user_policy(UserName="pusher", PolicyName="push-mine", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+                {"Effect": "Allow", "Action": "ecr:*", "Resource": f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/mine"}]}))
+        reg = oci_helpers.Registry(self.server, self.password_of(key))
+        digest = oci_helpers.sha256(layer)
+        status, headers, _ = reg.request("POST", f"/v2/mine/blobs/uploads/?mount={digest}&from=secret")
+        self.assertEqual(status, 202, "the mount must not happen: an ordinary upload starts instead")
+        status, _, _ = reg.request("HEAD", f"/v2/mine/blobs/{digest}")
+        self.assertEqual(status, 404)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -225,6 +225,23 @@ class RolesGroupsPoliciesTest(ServerTestCase):
         self.iam.create_user(UserName="dave")
         self.assertDenied(lambda: iam.get_user(UserName="dave"), "AccessDenied", "iam:GetUser")
 
+    def test_attaching_is_authorized_on_the_entity_with_the_policy_as_a_condition(self):
+        for name in ("app-web", "ops"):
+            self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST_LAMBDA))
+        key = self.new_user("delegate")
+        self.iam.put_user_policy(UserName="delegate", PolicyName="p", PolicyDocument=doc(
+            {"Effect": "Allow", "Action": "iam:AttachRolePolicy", "Resource": f"arn:aws:iam::{ACCOUNT}:role/app-*",
+             "Condition": {"ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/CloudWatchLogsFullAccess"}}}))
+        iam = self.client_as("iam", key)
+        iam.attach_role_policy(RoleName="app-web", PolicyArn="arn:aws:iam::aws:policy/CloudWatchLogsFullAccess")
+        msg = self.assertDenied(lambda: iam.attach_role_policy(
+            RoleName="ops", PolicyArn="arn:aws:iam::aws:policy/CloudWatchLogsFullAccess"), "AccessDenied",
+            "iam:AttachRolePolicy")
+        self.assertIn(f"on resource: arn:aws:iam::{ACCOUNT}:role/ops", msg)
+        self.assertDenied(lambda: iam.attach_role_policy(
+            RoleName="app-web", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess"), "AccessDenied",
+            "iam:AttachRolePolicy")
+
     def test_resource_tag_conditions(self):
         root_ecs = self.server.client("ecs")
         root_ecs.create_cluster(clusterName="blue", tags=[{"key": "team", "value": "blue"}])

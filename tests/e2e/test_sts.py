@@ -133,6 +133,33 @@ class StsTest(ServerTestCase):
         self.assertDenied(lambda: self.client_as("sts", alice).assume_role(
             RoleArn=f"arn:aws:iam::{ACCOUNT}:role/nope", RoleSessionName="aa"), "AccessDenied", "sts:AssumeRole")
 
+    def test_an_identity_allow_alone_never_assumes_a_role(self):
+        # The trust policy decides: an administrator may not assume a role that trusts only ECS tasks.
+        role = self.iam.create_role(RoleName="tasks-only", AssumeRolePolicyDocument=trust(
+            {"Service": "ecs-tasks.amazonaws.com"}))["Role"]
+        key = self.new_user("admin", allow("*"))
+        self.assertDenied(lambda: self.client_as("sts", key).assume_role(RoleArn=role["Arn"], RoleSessionName="x1"),
+                          "AccessDenied", "sts:AssumeRole")
+
+    def test_sessions_of_a_deleted_role_stay_dead_when_the_name_is_reused(self):
+        self.iam.create_user(UserName="gina")
+        gina = f"arn:aws:iam::{ACCOUNT}:user/gina"
+        role = self.iam.create_role(RoleName="reused", AssumeRolePolicyDocument=trust({"AWS": gina}))["Role"]
+        self.iam.put_role_policy(RoleName="reused", PolicyName="p", PolicyDocument=allow("ecs:ListClusters"))
+        key = self.iam.create_access_key(UserName="gina")["AccessKey"]
+        creds = self.client_as("sts", key).assume_role(RoleArn=role["Arn"], RoleSessionName="old")["Credentials"]
+        self.client_as("ecs", creds).list_clusters()
+        self.iam.delete_role_policy(RoleName="reused", PolicyName="p")
+        self.iam.delete_role(RoleName="reused")
+        self.iam.create_role(RoleName="reused", AssumeRolePolicyDocument=trust({"AWS": gina}))
+        self.iam.put_role_policy(RoleName="reused", PolicyName="p", PolicyDocument=allow("ecs:ListClusters"))
+        self.assertDenied(self.client_as("ecs", creds).list_clusters, "AccessDeniedException", "ecs:ListClusters")
+
+    def test_root_session_tokens_cannot_call_iam(self):
+        creds = self.server.client("sts").get_session_token(DurationSeconds=900)["Credentials"]
+        self.client_as("ecs", creds).list_clusters()  # the root's own permissions otherwise
+        self.assertDenied(self.client_as("iam", creds).list_users, "AccessDenied", "iam:ListUsers")
+
     def test_session_policies_narrow_the_role(self):
         self.iam.create_user(UserName="carol")
         role = self.iam.create_role(RoleName="ecs-admin", AssumeRolePolicyDocument=trust(

@@ -25,19 +25,22 @@ Status read_principal(IamTables& t, const api::RequestContext& ctx, Access::Call
   std::optional<Session> session;
   if (is_session_key(ctx.access_key_id)) {
     session = t.find_session(ctx.access_key_id);
-    p.session = session.has_value();
+    p.session = true;
+    if (!session) return {};  // no such session (any more): no permissions
+    p.expires_at = session->expires_at;
   }
   if (session && !session->role_name.empty()) {
-    auto role = t.find_role(ctx.scope.account, session->role_name);
+    auto role = t.find_role(account, session->role_name);
     p.type = "AssumedRole";
     p.role_session = true;
     p.name = session->role_name;
-    if (!role) return {};  // the role is gone: its sessions keep no permissions
+    // The role is gone, or another role now has its name: its sessions keep no permissions.
+    if (!role || !session->principal_id.starts_with(role->id + ":")) return {};
     p.entity_arn = role->arn();
     collect(EntityKind::kRole, role->name);
     p.has_session_policy = !session->session_policy.empty() || !session->session_policy_arns.empty();
     if (!session->session_policy.empty()) p.session_documents.push_back(session->session_policy);
-    for (auto& d : managed_documents(t, ctx.scope.account, session->session_policy_arns))
+    for (auto& d : managed_documents(t, account, session->session_policy_arns))
       p.session_documents.push_back(std::move(d));
     p.tags = t.tags(role->arn());
     for (const auto& tag : session->tags) {
@@ -46,14 +49,20 @@ Status read_principal(IamTables& t, const api::RequestContext& ctx, Access::Call
     }
     return {};
   }
+  // The account root, or an IAM user of the account; anything else gets no permissions (fail closed).
   auto arn = Arn::parse(ctx.principal_arn);
-  if (!arn || arn->resource == "root") {
+  if (!arn || arn->service != "iam" || arn->account != account) return {};
+  if (arn->resource == "root") {
     p.root = true;
     p.type = "Account";
     return {};
   }
+  if (!arn->resource.starts_with("user/")) return {};
   p.type = "User";
   p.name = arn->resource.substr(arn->resource.rfind('/') + 1);
+  auto user = t.find_user(account, p.name);
+  // A user deleted and made again under the same name is another user: old sessions keep nothing.
+  if (!user || user->arn() != ctx.principal_arn || (session && session->principal_id != user->id)) return {};
   p.entity_arn = ctx.principal_arn;
   collect(EntityKind::kUser, p.name);
   for (const auto& group : t.groups_of(account, p.name)) collect(EntityKind::kGroup, group);
@@ -176,10 +185,11 @@ std::shared_ptr<const Access::Caller> Access::caller(const api::RequestContext& 
   if (!st.ok()) return nullptr;
   // Validated when stored; a document that no longer parses grants nothing.
   for (const auto& d : c->identity_documents)
-    if (auto p = parse_policy(d, PolicyKind::kIdentity); p.ok()) c->identity.push_back(std::make_shared<Policy>(*p));
+    if (auto p = parse_policy(d, PolicyKind::kIdentity); p.ok())
+      c->identity.push_back(std::make_shared<Policy>(std::move(*p)));
   for (const auto& d : c->session_documents)
     if (auto p = parse_policy(d, PolicyKind::kIdentity); p.ok())
-      c->session_policies.push_back(std::make_shared<Policy>(*p));
+      c->session_policies.push_back(std::make_shared<Policy>(std::move(*p)));
   std::lock_guard lock(mu_);
   if (callers_.size() >= kMaxCachedCallers) callers_.clear();
   callers_[ctx.access_key_id] = c;
@@ -192,11 +202,15 @@ std::optional<std::string> Access::deny(const api::RequestContext& ctx, std::str
   auto shared = caller(ctx);
   if (!shared) return fmt::format("User: {} is not authorized: its policies could not be read", ctx.principal_arn);
   const Caller& p = *shared;
-  if (p.root && resource_policies.empty()) return std::nullopt;  // the account root may do everything
+  if (p.expires_at && ctx.now >= *p.expires_at)  // e.g. a registry token outliving its session
+    return fmt::format("User: {} is not authorized to perform: {} on resource: {}: the security token included in "
+                       "the request is expired",
+                       ctx.principal_arn, action, resource);
   if (p.session && !p.role_session && action.starts_with("iam:"))
     return fmt::format("User: {} is not authorized to perform: {} on resource: {}: credentials from GetSessionToken "
                        "cannot call IAM without MFA (which Gantry does not support)",
                        ctx.principal_arn, action, resource);
+  if (p.root && resource_policies.empty()) return std::nullopt;  // the account root may do everything
 
   std::vector<const Policy*> identity, session, resource_side;
   for (const auto& policy : p.identity) identity.push_back(policy.get());
@@ -209,10 +223,11 @@ std::optional<std::string> Access::deny(const api::RequestContext& ctx, std::str
   RequestContext request;
   request.action = std::string(action);
   request.resource = std::string(resource);
-  // Resource and trust policies name a role session by its role's ARN.
-  request.principal_arn = p.role_session && !p.entity_arn.empty() ? p.entity_arn : ctx.principal_arn;
+  // Resource and trust policies may name a role session by its session ARN or by its role's ARN (the
+  // evaluator matches both).
+  request.principal_arn = ctx.principal_arn;
   request.principal_account = ctx.scope.account;
-  request.keys = {{"aws:principalarn", {request.principal_arn}},
+  request.keys = {{"aws:principalarn", {p.role_session && !p.entity_arn.empty() ? p.entity_arn : ctx.principal_arn}},
                   {"aws:principalaccount", {ctx.scope.account}},
                   {"aws:principaltype", {p.type}},
                   {"aws:userid", {ctx.principal_id}},
@@ -240,7 +255,10 @@ std::optional<std::string> Access::deny(const api::RequestContext& ctx, std::str
                        "resource-based policy",
                        who, action, resource);
   }
-  auto result = resource_side.empty() ? evaluate(identity, request) : evaluate(identity, resource_side, request);
+  const bool trust = action == "sts:AssumeRole" || action == "sts:TagSession";
+  auto result = resource_side.empty() ? evaluate(identity, request)
+                : trust               ? evaluate_trust(identity, resource_side, request)
+                                      : evaluate(identity, resource_side, request);
   if (result.decision == Decision::kExplicitDeny) {
     bool in_resource = result.statement && result.statement->resource_policy;
     return fmt::format("User: {} is not authorized to perform: {} on resource: {} with an explicit deny in {}", who,

@@ -48,6 +48,7 @@ class Access final : public auth::KeyStore, public api::Authorizer {
     bool session = false;    // temporary credentials
     bool role_session = false;
     bool has_session_policy = false;
+    std::optional<TimePoint> expires_at;  // temporary credentials
     std::vector<std::string> identity_documents;
     std::vector<std::string> session_documents;
     std::vector<store::ResourceTag> tags;  // aws:PrincipalTag/...

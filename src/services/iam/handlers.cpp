@@ -351,7 +351,11 @@ api::AuthTarget iam_auth_target(IamStore& store, std::string_view op, const json
     return target;
   std::string account = ctx.scope.account;
   auto path = get_string(in, "Path").value_or("/");
-  if (auto policy_arn = get_string(in, "PolicyArn")) {
+  auto policy_arn = get_string(in, "PolicyArn");
+  // Attach/Detach{User,Role,Group}Policy act on the entity, with the policy as iam:PolicyARN.
+  const bool attaching = op.starts_with("Attach") || op.starts_with("Detach");
+  if (policy_arn) target.keys.emplace_back("iam:policyarn", *policy_arn);
+  if (policy_arn && !attaching) {
     target.resources = {*policy_arn};
   } else if (op == "CreatePolicy") {
     target.resources = {fmt::format("arn:aws:iam::{}:policy{}{}", account, path,

@@ -199,6 +199,9 @@ class CountingStore final : public IamStore {
     writes_.fetch_add(1, std::memory_order_release);
     return st;
   }
+  // A write that changes nothing cached: new STS sessions (inserted under fresh random key ids; expiry is
+  // checked when a request is verified) and the removal of expired ones.
+  Status write_uncounted(const TablesFn& fn) { return inner_.write(fn); }
   // Read before reading the tables: a write that lands after it makes the cached result stale.
   uint64_t writes() const { return writes_.load(std::memory_order_acquire); }
   // Marks everything cached stale, after the tables changed around this store (a reset of the database).

@@ -13,7 +13,7 @@ constexpr auto kKeepExpired = std::chrono::hours(24);
 constexpr size_t kTokenChars = 360;
 }  // namespace
 
-Status store_new_session(IamStore& store, Session& session, std::string_view account, TimePoint now,
+Status store_new_session(CountingStore& store, Session& session, std::string_view account, TimePoint now,
                          std::chrono::seconds duration, Random& random) {
   auto pair = auth::generate_key_pair(random);
   session.access_key_id = "ASIA" + pair.access_key_id.substr(4);
@@ -22,7 +22,7 @@ Status store_new_session(IamStore& store, Session& session, std::string_view acc
       auth::random_chars(random, kTokenChars, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
   session.account = std::string(account);
   session.expires_at = now + duration;
-  return store.write([&](IamTables& t) -> Status {
+  return store.write_uncounted([&](IamTables& t) -> Status {
     t.delete_sessions_expired_before(now - kKeepExpired);
     t.put_session(session);
     return {};
@@ -57,7 +57,7 @@ Result<Role> role_trusting_service(IamStore& store, std::string_view account, co
   return *role;
 }
 
-Result<Session> service_session(IamStore& store, std::string_view account, const std::string& role_arn,
+Result<Session> service_session(CountingStore& store, std::string_view account, const std::string& role_arn,
                                 std::string_view service, const std::string& session_name,
                                 std::chrono::seconds duration, TimePoint now, Random& random) {
   GANTRY_ASSIGN_OR_RETURN(auto role, role_trusting_service(store, account, role_arn, service));

@@ -12,7 +12,7 @@ namespace gantry::iam {
 
 // Gives `session` (its identity fields set by the caller) a new ASIA key id, secret and token valid for
 // `duration` from `now`, and stores it (dropping sessions expired for more than a day).
-Status store_new_session(IamStore& store, Session& session, std::string_view account, TimePoint now,
+Status store_new_session(CountingStore& store, Session& session, std::string_view account, TimePoint now,
                          std::chrono::seconds duration, Random& random);
 
 // The role `role_arn` of `account`, when the service principal `service` may assume it (the role exists
@@ -23,7 +23,7 @@ Result<Role> role_trusting_service(IamStore& store, std::string_view account, co
 // A session of `role_arn` for the service principal `service` (e.g. "ecs-tasks.amazonaws.com"), named
 // `session_name`, when the role exists in `account` and its trust policy lets that service assume it.
 // Otherwise an error saying which (kAccessDenied).
-Result<Session> service_session(IamStore& store, std::string_view account, const std::string& role_arn,
+Result<Session> service_session(CountingStore& store, std::string_view account, const std::string& role_arn,
                                 std::string_view service, const std::string& session_name,
                                 std::chrono::seconds duration, TimePoint now, Random& random);
 

@@ -54,7 +54,7 @@ Result<int> duration(const json::object& in, int fallback, int max, std::string_
 }
 
 // New temporary credentials for `session` (its identity fields already set), stored.
-Status issue(iam::IamStore& store, Ctx& ctx, iam::Session& session, int seconds) {
+Status issue(iam::CountingStore& store, Ctx& ctx, iam::Session& session, int seconds) {
   return iam::store_new_session(store, session, ctx.scope.account, ctx.now, std::chrono::seconds(seconds),
                                 *ctx.random);
 }
@@ -77,7 +77,7 @@ Out get_caller_identity(Ctx& ctx, json::object&) {
   return out;
 }
 
-Out assume_role(iam::IamStore& store, Ctx& ctx, json::object& in) {
+Out assume_role(iam::CountingStore& store, Ctx& ctx, json::object& in) {
   std::string role_arn = get_string(in, "RoleArn").value_or("");
   std::string session_name = get_string(in, "RoleSessionName").value_or("");
   static const std::regex name_re("[\\w+=,.@-]*");
@@ -180,7 +180,7 @@ Out assume_role(iam::IamStore& store, Ctx& ctx, json::object& in) {
   return out;
 }
 
-Out get_session_token(iam::IamStore& store, Ctx& ctx, json::object& in) {
+Out get_session_token(iam::CountingStore& store, Ctx& ctx, json::object& in) {
   if (is_role_session(ctx) || ctx.access_key_id.starts_with("ASIA"))
     return make_error(ErrorKind::kAccessDeniedQuery, "Cannot call GetSessionToken with session credentials");
   if (in.contains("SerialNumber") || in.contains("TokenCode"))
@@ -203,7 +203,7 @@ Out get_session_token(iam::IamStore& store, Ctx& ctx, json::object& in) {
 
 }  // namespace
 
-api::QueryService make_service(iam::IamStore& store) {
+api::QueryService make_service(iam::CountingStore& store) {
   api::QueryService s;
   s.name = "sts";
   s.validation_error_type = "ValidationError";

@@ -10,6 +10,6 @@
 namespace gantry::sts {
 
 // `store` must outlive the returned service.
-api::QueryService make_service(iam::IamStore& store);
+api::QueryService make_service(iam::CountingStore& store);
 
 }  // namespace gantry::sts
