@@ -19,12 +19,14 @@ struct RequestContext;
 // "iam:passedtoservice") and value; a name may repeat for a multi-valued key.
 using ConditionKeys = std::vector<std::pair<std::string, std::string>>;
 
-// The condition key a resource's tag is, lower-cased as condition keys are matched: aws:resourcetag/<key>.
-inline std::string resource_tag_key(std::string_view tag_key) {
-  std::string k = "aws:resourcetag/";
+// A tag's condition key (`prefix` "aws:resourcetag/", "aws:principaltag/", "aws:requesttag/"), lower-cased
+// as condition keys are matched.
+inline std::string tag_condition_key(std::string_view prefix, std::string_view tag_key) {
+  std::string k(prefix);
   for (char c : tag_key) k.push_back(static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
   return k;
 }
+inline std::string resource_tag_key(std::string_view tag_key) { return tag_condition_key("aws:resourcetag/", tag_key); }
 
 // Decides whether an authenticated caller may do an action on a resource (IAM policy evaluation).
 class Authorizer {

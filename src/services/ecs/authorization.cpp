@@ -18,11 +18,6 @@ std::string cluster_arn(const Ctx& ctx, const std::optional<std::string>& name_o
   return ctx.scope.arn("ecs", "cluster/" + *name);
 }
 
-std::string task_arn(const Ctx& ctx, const std::string& cluster, std::string_view id_or_arn) {
-  if (id_or_arn.starts_with("arn:")) return std::string(id_or_arn);
-  return ctx.scope.arn("ecs", fmt::format("task/{}/{}", cluster, id_or_arn));
-}
-
 // "family", "family:3" or an ARN → the ARN of the revision RunTask would run.
 std::string task_definition_arn(EcsStore& store, const Ctx& ctx, std::string_view text) {
   std::string out;
@@ -61,10 +56,10 @@ api::AuthTarget auth_target(EcsStore& store, std::string_view op, const json::ob
     std::string cluster_name = name.ok() ? *name : "default";
     target.resources.clear();
     if (op == "StopTask") {
-      target.resources.push_back(task_arn(ctx, cluster_name, string_member(in, "task")));
+      target.resources.push_back(task_arn_for(ctx, cluster_name, string_member(in, "task")));
     } else if (const auto* list = get_array(in, "tasks")) {
       for (const auto& t : *list)
-        if (t.is_string()) target.resources.push_back(task_arn(ctx, cluster_name, t.as_string()));
+        if (t.is_string()) target.resources.push_back(task_arn_for(ctx, cluster_name, t.as_string()));
     }
     if (target.resources.empty()) target.resources.push_back("*");
     with_cluster();

@@ -53,6 +53,9 @@ Out list_tasks(TaskDeps& d, Ctx& ctx, json::object& in);
 Out stop_task(TaskDeps& d, Ctx& ctx, json::object& in);
 json::object encode_task(EcsTables& t, const Task& task, bool with_tags);
 
+// A task's ARN from its ARN or its id in `cluster`.
+std::string task_arn_for(const Ctx& ctx, const std::string& cluster, std::string_view id_or_arn);
+
 // The task definition RunTask names ("family", "family:3" or its ARN); nullopt when there is none.
 Result<std::optional<TaskDefinition>> resolve_task_definition(EcsTables& t, const Ctx& ctx, std::string_view text);
 

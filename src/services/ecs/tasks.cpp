@@ -223,12 +223,6 @@ Status reject_unsupported(const json::object& in) {
   return {};
 }
 
-// The task id from an ARN (arn:...:task/<cluster>/<id>) or a bare id.
-std::string task_arn_for(const Ctx& ctx, const std::string& cluster, std::string_view id_or_arn) {
-  if (id_or_arn.starts_with("arn:")) return std::string(id_or_arn);
-  return ctx.scope.arn("ecs", fmt::format("task/{}/{}", cluster, id_or_arn));
-}
-
 // iam:PassRole for every role the task is handed (the definition's, or the overrides'), and a task role
 // ECS can assume, as ECS checks. A definition that cannot be resolved is left for RunTask's own checks.
 Status check_pass_role(TaskDeps& d, const Ctx& ctx, std::string_view definition, const json::object* overrides) {
@@ -264,6 +258,11 @@ Status check_pass_role(TaskDeps& d, const Ctx& ctx, std::string_view definition,
 }
 
 }  // namespace
+
+std::string task_arn_for(const Ctx& ctx, const std::string& cluster, std::string_view id_or_arn) {
+  if (id_or_arn.starts_with("arn:")) return std::string(id_or_arn);
+  return ctx.scope.arn("ecs", fmt::format("task/{}/{}", cluster, id_or_arn));
+}
 
 std::string_view Task::last_status() const { return string_member(body, "lastStatus"); }
 std::string_view Task::desired_status() const { return string_member(body, "desiredStatus"); }

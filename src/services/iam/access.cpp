@@ -13,7 +13,6 @@ namespace {
 
 constexpr size_t kMaxCachedCallers = 10000;
 
-bool is_session_key(std::string_view id) { return id.starts_with("ASIA"); }
 
 Status read_principal(IamTables& t, const api::RequestContext& ctx, Access::Caller& p) {
   const std::string& account = ctx.scope.account;
@@ -217,7 +216,8 @@ std::optional<std::string> Access::deny(const api::RequestContext& ctx, std::str
   for (const auto& policy : p.session_policies) session.push_back(policy.get());
   std::vector<Policy> resource_parsed;  // resource and trust policies: rare (AssumeRole), parsed each time
   for (const auto& d : resource_policies)
-    if (auto policy = parse_policy(d, PolicyKind::kResource); policy.ok()) resource_parsed.push_back(std::move(*policy));
+    if (auto policy = parse_policy(d, PolicyKind::kResource); policy.ok())
+      resource_parsed.push_back(std::move(*policy));
   for (const auto& policy : resource_parsed) resource_side.push_back(&policy);
 
   RequestContext request;
@@ -241,9 +241,7 @@ std::optional<std::string> Access::deny(const api::RequestContext& ctx, std::str
                                                         .count())}}};
   if (p.type == "User") request.keys["aws:username"] = {p.name};
   for (const auto& tag : p.tags) {
-    std::string k = "aws:principaltag/" + tag.key;
-    std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
-    request.keys[k] = {tag.value};
+    request.keys[api::tag_condition_key("aws:principaltag/", tag.key)] = {tag.value};
   }
   for (const auto& [k, v] : keys) request.keys[k].push_back(v);
 

@@ -210,14 +210,7 @@ Out get_group(IamStore& store, Ctx& ctx, json::object& in) {
   protocol::xml::Element out("GetGroupResult");
   add_group(out, *group, "Group");
   auto& list = out.add("Users");
-  for (const auto& u : users) {
-    auto& m = list.add("member");
-    m.add("Path", u.path);
-    m.add("UserName", u.name);
-    m.add("UserId", u.id);
-    m.add("Arn", u.arn());
-    m.add("CreateDate", iso8601(u.created_at));
-  }
+  for (const auto& u : users) add_user(list, u, "member");
   out.add("IsTruncated", false);
   return out;
 }

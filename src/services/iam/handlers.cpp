@@ -104,6 +104,16 @@ Result<std::vector<std::string>> read_tag_keys(const json::object& in) {
   return out;
 }
 
+protocol::xml::Element& add_user(protocol::xml::Element& parent, const User& u, const char* name) {
+  auto& e = parent.add(name);
+  e.add("Path", u.path);
+  e.add("UserName", u.name);
+  e.add("UserId", u.id);
+  e.add("Arn", u.arn());
+  e.add("CreateDate", iso8601(u.created_at));
+  return e;
+}
+
 void drop_tags(IamTables& t, const std::string& arn) {
   std::vector<std::string> keys;
   for (const auto& tag : t.tags(arn)) keys.push_back(tag.key);
@@ -152,15 +162,6 @@ Result<std::string> user_name_or_caller(const Ctx& ctx, const json::object& in) 
                     "server at start.");
 }
 
-protocol::xml::Element& add_user(protocol::xml::Element& parent, const User& u, const char* name = "User") {
-  auto& e = parent.add(name);
-  e.add("Path", u.path);
-  e.add("UserName", u.name);
-  e.add("UserId", u.id);
-  e.add("Arn", u.arn());
-  e.add("CreateDate", iso8601(u.created_at));
-  return e;
-}
 
 Out create_user(IamStore& store, Ctx& ctx, json::object& in) {
   std::string name = get_string(in, "UserName").value_or("");
@@ -179,7 +180,7 @@ Out create_user(IamStore& store, Ctx& ctx, json::object& in) {
     return {};
   }));
   protocol::xml::Element out("CreateUserResult");
-  auto& e = add_user(out, user);
+  auto& e = add_user(out, user, "User");
   if (!tags.empty()) add_tags(e, tags);
   return out;
 }
@@ -205,7 +206,7 @@ Out get_user(IamStore& store, Ctx& ctx, json::object& in) {
     tags = t.tags(user->arn());
     return {};
   }));
-  auto& e = add_user(out, *user);
+  auto& e = add_user(out, *user, "User");
   if (!tags.empty()) add_tags(e, tags);
   return out;
 }

@@ -41,6 +41,8 @@ Status check_document(std::string_view document, PolicyKind kind);
 Result<std::vector<store::ResourceTag>> read_tags(const json::object& in);
 Result<std::vector<std::string>> read_tag_keys(const json::object& in);
 void drop_tags(IamTables& t, const std::string& arn);
+// <name><Path/><UserName/><UserId/><Arn/><CreateDate/></name>, returned for tags to be added.
+protocol::xml::Element& add_user(protocol::xml::Element& parent, const User& u, const char* name);
 void add_tags(protocol::xml::Element& parent, const std::vector<store::ResourceTag>& tags, const char* name = "Tags");
 
 // IsTruncated and the Marker of the next page when `rows` holds more than `limit` (a page and one more).

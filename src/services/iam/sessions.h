@@ -10,6 +10,9 @@
 
 namespace gantry::iam {
 
+// Whether an access key id is one of STS's temporary ones (ASIA...).
+inline bool is_session_key(std::string_view access_key_id) { return access_key_id.starts_with("ASIA"); }
+
 // Gives `session` (its identity fields set by the caller) a new ASIA key id, secret and token valid for
 // `duration` from `now`, and stores it (dropping sessions expired for more than a day).
 Status store_new_session(CountingStore& store, Session& session, std::string_view account, TimePoint now,

@@ -144,9 +144,7 @@ Out assume_role(iam::CountingStore& store, Ctx& ctx, json::object& in) {
     keys.emplace_back("sts:rolesessionname", session_name);
     for (const auto& t : session.tags) {
       keys.emplace_back("aws:tagkeys", t.key);
-      std::string k = "aws:requesttag/" + t.key;
-      std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
-      keys.emplace_back(k, t.value);
+      keys.emplace_back(api::tag_condition_key("aws:requesttag/", t.key), t.value);
     }
     if (auto no = ctx.authorizer->deny(ctx, "sts:AssumeRole", role_arn, keys, {role->trust_policy}))
       return make_error(ErrorKind::kAccessDeniedQuery, *no);
@@ -181,7 +179,7 @@ Out assume_role(iam::CountingStore& store, Ctx& ctx, json::object& in) {
 }
 
 Out get_session_token(iam::CountingStore& store, Ctx& ctx, json::object& in) {
-  if (is_role_session(ctx) || ctx.access_key_id.starts_with("ASIA"))
+  if (is_role_session(ctx) || iam::is_session_key(ctx.access_key_id))
     return make_error(ErrorKind::kAccessDeniedQuery, "Cannot call GetSessionToken with session credentials");
   if (in.contains("SerialNumber") || in.contains("TokenCode"))
     return make_error(ErrorKind::kUnsupportedOperation, "Gantry does not support MFA (SerialNumber, TokenCode) yet.");
