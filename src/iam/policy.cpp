@@ -325,8 +325,6 @@ Family family(ConditionOperator op) {
   return Family::kString;
 }
 
-// Negated operators hold when the context value matches none of the policy values.
-
 // The comparison a numeric or date operator makes (its Not form compares for equality and is negated by
 // the caller, as every negated operator is).
 enum class Relation { kEqual, kLess, kLessEqual, kGreater, kGreaterEqual };

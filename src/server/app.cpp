@@ -124,7 +124,7 @@ Status run(const Config& config) {
   // Execution roles, as ECS uses them to pull images and write logs (only when IAM is enforced).
   auto execution_role = [&](const Scope& scope, const std::string& role_arn, const std::string& session,
                             std::string_view action, const std::string& resource) {
-    return access.deny_service_role(scope.account, role_arn, "ecs-tasks.amazonaws.com", session, action, resource,
+    return access.deny_service_role(scope, role_arn, "ecs-tasks.amazonaws.com", session, action, resource,
                                     clock.now());
   };
   auto tasks = supervisor::Supervisor::create(

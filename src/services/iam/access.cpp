@@ -12,7 +12,9 @@ namespace gantry::iam {
 namespace {
 
 constexpr size_t kMaxCachedCallers = 10000;
-
+// The access key id of the calls Gantry checks for a service acting with a role (deny_service_role), with
+// the role's ARN after it: never a real key id, and its own cache entry per role.
+constexpr std::string_view kServiceRoleKey = "service-role:";
 
 Status read_principal(IamTables& t, const api::RequestContext& ctx, Access::Caller& p) {
   const std::string& account = ctx.scope.account;
@@ -28,20 +30,34 @@ Status read_principal(IamTables& t, const api::RequestContext& ctx, Access::Call
     if (!session) return {};  // no such session (any more): no permissions
     p.expires_at = session->expires_at;
   }
-  if (session && !session->role_name.empty()) {
-    auto role = t.find_role(account, session->role_name);
+  // A session of a role: the role's policies and tags.
+  auto role_session = [&](std::optional<Role> role) {
     p.type = "AssumedRole";
     p.role_session = true;
-    p.name = session->role_name;
-    // The role is gone, or another role now has its name: its sessions keep no permissions.
-    if (!role || !session->principal_id.starts_with(role->id + ":")) return {};
+    if (!role) return false;
+    p.name = role->name;
     p.entity_arn = role->arn();
     collect(EntityKind::kRole, role->name);
+    p.tags = t.tags(role->arn());
+    return true;
+  };
+  if (ctx.access_key_id.starts_with(kServiceRoleKey)) {
+    std::string role_arn = ctx.access_key_id.substr(kServiceRoleKey.size());
+    auto arn = Arn::parse(role_arn);
+    std::optional<Role> role;
+    if (arn && arn->resource.starts_with("role/"))
+      role = t.find_role(account, arn->resource.substr(arn->resource.rfind('/') + 1));
+    role_session(role && role->arn() == role_arn ? role : std::nullopt);
+    return {};
+  }
+  if (session && !session->role_name.empty()) {
+    auto role = t.find_role(account, session->role_name);
+    // The role is gone, or another role now has its name: its sessions keep no permissions.
+    if (!role_session(role && session->principal_id.starts_with(role->id + ":") ? role : std::nullopt)) return {};
     p.has_session_policy = !session->session_policy.empty() || !session->session_policy_arns.empty();
     if (!session->session_policy.empty()) p.session_documents.push_back(session->session_policy);
     for (auto& d : managed_documents(t, account, session->session_policy_arns))
       p.session_documents.push_back(std::move(d));
-    p.tags = t.tags(role->arn());
     for (const auto& tag : session->tags) {
       std::erase_if(p.tags, [&](const store::ResourceTag& x) { return x.key == tag.key; });
       p.tags.push_back(tag);
@@ -130,45 +146,21 @@ std::optional<std::string> Access::service_cannot_assume(const api::RequestConte
   return role.error().message;
 }
 
-std::optional<std::string> Access::deny_service_role(std::string_view account, const std::string& role_arn,
+std::optional<std::string> Access::deny_service_role(const Scope& scope, const std::string& role_arn,
                                                      std::string_view service, const std::string& session_name,
                                                      std::string_view action, std::string_view resource,
                                                      TimePoint now) {
-  auto role = role_trusting_service(store_, account, role_arn, service);
+  auto role = role_trusting_service(store_, scope.account, role_arn, service);
   if (!role.ok()) return role.error().message;
-  std::vector<std::string> documents;
-  auto st = store_.read([&](IamTables& t) -> Status {
-    for (auto& ip : t.inline_policies(account, EntityKind::kRole, role->name)) documents.push_back(ip.document);
-    for (auto& d : managed_documents(t, account, t.attached_to(account, EntityKind::kRole, role->name)))
-      documents.push_back(std::move(d));
-    return {};
-  });
-  std::string session_arn = fmt::format("arn:aws:sts::{}:assumed-role/{}/{}", account, role->name, session_name);
-  if (!st.ok()) return fmt::format("User: {} is not authorized: its policies could not be read", session_arn);
-  std::vector<Policy> parsed;
-  for (const auto& d : documents)
-    if (auto p = parse_policy(d, PolicyKind::kIdentity); p.ok()) parsed.push_back(std::move(*p));
-  std::vector<const Policy*> identity;
-  for (const auto& p : parsed) identity.push_back(&p);
-  RequestContext request;
-  request.action = std::string(action);
-  request.resource = std::string(resource);
-  request.principal_arn = session_arn;
-  request.principal_account = std::string(account);
-  request.keys = {{"aws:principalarn", {role->arn()}},
-                  {"aws:principalaccount", {std::string(account)}},
-                  {"aws:principaltype", {"AssumedRole"}},
-                  {"aws:userid", {role->id + ":" + session_name}},
-                  {"aws:currenttime", {iso8601(now)}}};
-  auto result = evaluate(identity, request);
-  if (result.decision == Decision::kAllow) return std::nullopt;
-  if (result.decision == Decision::kExplicitDeny)
-    return fmt::format("User: {} is not authorized to perform: {} on resource: {} with an explicit deny in an "
-                       "identity-based policy",
-                       session_arn, action, resource);
-  return fmt::format("User: {} is not authorized to perform: {} on resource: {} because no identity-based policy "
-                     "allows the {} action",
-                     session_arn, action, resource, action);
+  // The same decision as for a call made with the session's credentials (its role's policies and tags,
+  // every condition key), through a cache entry of its own.
+  api::RequestContext ctx;
+  ctx.scope = scope;
+  ctx.access_key_id = std::string(kServiceRoleKey) + role_arn;
+  ctx.principal_arn = fmt::format("arn:aws:sts::{}:assumed-role/{}/{}", scope.account, role->name, session_name);
+  ctx.principal_id = role->id + ":" + session_name;
+  ctx.now = now;
+  return deny(ctx, action, resource, {}, {});
 }
 
 std::shared_ptr<const Access::Caller> Access::caller(const api::RequestContext& ctx) {

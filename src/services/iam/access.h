@@ -30,11 +30,11 @@ class Access final : public auth::KeyStore, public api::Authorizer {
   std::optional<std::string> service_cannot_assume(const api::RequestContext& ctx, std::string_view role_arn,
                                                    std::string_view service) override;
 
-  // Whether a session `session_name` of `role_arn` (of `account`), assumed by the service principal
+  // Whether a session `session_name` of `role_arn` (of `scope`'s account), assumed by the service principal
   // `service`, may do `action` on `resource` — what Gantry asks before it acts with a task's execution
   // role. nullopt when it may; otherwise AWS's sentence (the role cannot be assumed, or its policies do
   // not allow the action).
-  std::optional<std::string> deny_service_role(std::string_view account, const std::string& role_arn,
+  std::optional<std::string> deny_service_role(const Scope& scope, const std::string& role_arn,
                                                std::string_view service, const std::string& session_name,
                                                std::string_view action, std::string_view resource, TimePoint now);
 

@@ -57,7 +57,7 @@ class SqliteTables final : public IamTables {
   explicit SqliteTables(store::Tx& tx) : tx_(tx) {}
 
   std::optional<User> find_user(std::string_view account, std::string_view name) override {
-    return find_basic<User>("iam_users", account, name);
+    return find_named("iam_users", kUserCols, read_basic<User>, account, name);
   }
   void put_user(const User& u) override { put_basic("iam_users", u); }
   void delete_user(std::string_view account, std::string_view name) override {
@@ -65,14 +65,11 @@ class SqliteTables final : public IamTables {
   }
   std::vector<User> list_users(std::string_view account, std::string_view path_prefix, std::string_view after,
                                int limit) override {
-    return list_basic<User>("iam_users", account, path_prefix, after, limit);
+    return list_named("iam_users", kUserCols, read_basic<User>, account, path_prefix, after, limit);
   }
 
   std::optional<Role> find_role(std::string_view account, std::string_view name) override {
-    auto q = tx_.prepare(fmt::format("SELECT {} FROM iam_roles WHERE account = ?1 AND name = ?2", kRoleCols));
-    q.bind(1, account).bind(2, name);
-    if (!q.step()) return std::nullopt;
-    return read_role(q);
+    return find_named("iam_roles", kRoleCols, read_role, account, name);
   }
   void put_role(const Role& r) override {
     tx_.prepare(fmt::format("INSERT OR REPLACE INTO iam_roles ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -92,14 +89,11 @@ class SqliteTables final : public IamTables {
   }
   std::vector<Role> list_roles(std::string_view account, std::string_view path_prefix, std::string_view after,
                                int limit) override {
-    auto q = list("iam_roles", kRoleCols, account, path_prefix, after, limit);
-    std::vector<Role> out;
-    while (q.step()) out.push_back(read_role(q));
-    return out;
+    return list_named("iam_roles", kRoleCols, read_role, account, path_prefix, after, limit);
   }
 
   std::optional<Group> find_group(std::string_view account, std::string_view name) override {
-    return find_basic<Group>("iam_groups", account, name);
+    return find_named("iam_groups", kUserCols, read_basic<Group>, account, name);
   }
   void put_group(const Group& g) override { put_basic("iam_groups", g); }
   void delete_group(std::string_view account, std::string_view name) override {
@@ -107,7 +101,7 @@ class SqliteTables final : public IamTables {
   }
   std::vector<Group> list_groups(std::string_view account, std::string_view path_prefix, std::string_view after,
                                  int limit) override {
-    return list_basic<Group>("iam_groups", account, path_prefix, after, limit);
+    return list_named("iam_groups", kUserCols, read_basic<Group>, account, path_prefix, after, limit);
   }
   void add_member(std::string_view account, std::string_view group, std::string_view user) override {
     tx_.prepare("INSERT OR IGNORE INTO iam_group_members (account, group_name, user_name) VALUES (?1, ?2, ?3)")
@@ -213,10 +207,7 @@ class SqliteTables final : public IamTables {
   }
 
   std::optional<ManagedPolicy> find_policy(std::string_view account, std::string_view name) override {
-    auto q = tx_.prepare(fmt::format("SELECT {} FROM iam_policies WHERE account = ?1 AND name = ?2", kPolicyCols));
-    q.bind(1, account).bind(2, name);
-    if (!q.step()) return std::nullopt;
-    return read_policy(q);
+    return find_named("iam_policies", kPolicyCols, read_policy, account, name);
   }
   void put_policy(const ManagedPolicy& p) override {
     tx_.prepare(fmt::format("INSERT OR REPLACE INTO iam_policies ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -241,10 +232,7 @@ class SqliteTables final : public IamTables {
   }
   std::vector<ManagedPolicy> list_policies(std::string_view account, std::string_view path_prefix,
                                            std::string_view after, int limit) override {
-    auto q = list("iam_policies", kPolicyCols, account, path_prefix, after, limit);
-    std::vector<ManagedPolicy> out;
-    while (q.step()) out.push_back(read_policy(q));
-    return out;
+    return list_named("iam_policies", kPolicyCols, read_policy, account, path_prefix, after, limit);
   }
   std::optional<PolicyVersion> find_version(std::string_view account, std::string_view policy,
                                             std::string_view version) override {
@@ -373,12 +361,14 @@ class SqliteTables final : public IamTables {
   }
 
  private:
+  // One row of an entity table (users, groups, roles, policies) by (account, name), read with `read`.
   template <class T>
-  std::optional<T> find_basic(std::string_view table, std::string_view account, std::string_view name) {
-    auto q = tx_.prepare(fmt::format("SELECT {} FROM {} WHERE account = ?1 AND name = ?2", kUserCols, table));
+  std::optional<T> find_named(std::string_view table, std::string_view cols, T (*read)(store::Statement&),
+                              std::string_view account, std::string_view name) {
+    auto q = tx_.prepare(fmt::format("SELECT {} FROM {} WHERE account = ?1 AND name = ?2", cols, table));
     q.bind(1, account).bind(2, name);
     if (!q.step()) return std::nullopt;
-    return read_basic<T>(q);
+    return read(q);
   }
   template <class T>
   void put_basic(std::string_view table, const T& e) {
@@ -390,22 +380,11 @@ class SqliteTables final : public IamTables {
         .bind(5, to_ms(e.created_at))
         .step();
   }
+  // A page of an entity table: paths under `path_prefix`, names after `after`, by name.
   template <class T>
-  std::vector<T> list_basic(std::string_view table, std::string_view account, std::string_view path_prefix,
-                            std::string_view after, int limit) {
-    auto q = list(table, kUserCols, account, path_prefix, after, limit);
-    std::vector<T> out;
-    while (q.step()) out.push_back(read_basic<T>(q));
-    return out;
-  }
-  void delete_named(std::string_view table, std::string_view account, std::string_view name) {
-    tx_.prepare(fmt::format("DELETE FROM {} WHERE account = ?1 AND name = ?2", table))
-        .bind(1, account)
-        .bind(2, name)
-        .step();
-  }
-  store::Statement list(std::string_view table, std::string_view cols, std::string_view account,
-                        std::string_view path_prefix, std::string_view after, int limit) {
+  std::vector<T> list_named(std::string_view table, std::string_view cols, T (*read)(store::Statement&),
+                            std::string_view account, std::string_view path_prefix, std::string_view after,
+                            int limit) {
     auto q = tx_.prepare(
         fmt::format("SELECT {} FROM {} WHERE account = ?1 AND substr(path, 1, ?2) = ?3 AND name > ?4 ORDER BY name "
                     "LIMIT ?5",
@@ -415,8 +394,17 @@ class SqliteTables final : public IamTables {
         .bind(3, path_prefix)
         .bind(4, after)
         .bind(5, static_cast<int64_t>(limit));
-    return q;
+    std::vector<T> out;
+    while (q.step()) out.push_back(read(q));
+    return out;
   }
+  void delete_named(std::string_view table, std::string_view account, std::string_view name) {
+    tx_.prepare(fmt::format("DELETE FROM {} WHERE account = ?1 AND name = ?2", table))
+        .bind(1, account)
+        .bind(2, name)
+        .step();
+  }
+
 
   store::Tx& tx_;
 };
