@@ -49,6 +49,22 @@ int main(int argc, char** argv) {
   server->add_option("--root-credentials", config.root_credentials,
                      "ACCESS_KEY_ID:SECRET of the account root (default: DATA_DIR/credentials, made on first start)")
       ->envname("GANTRY_ROOT_CREDENTIALS");
+  server->add_option("--lambda-python", config.lambda_python,
+                     "Python 3 interpreter Lambda functions run on (path or name in PATH); its version is the "
+                     "runtime Gantry offers, e.g. python3.11")
+      ->envname("GANTRY_LAMBDA_PYTHON")
+      ->capture_default_str();
+  server->add_option("--lambda-idle-seconds", config.lambda_idle_seconds,
+                     "How long an idle Lambda sandbox stays warm for the next invocation")
+      ->envname("GANTRY_LAMBDA_IDLE_SECONDS")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  server->add_option("--lambda-retry-seconds", config.lambda_retry_seconds,
+                     "Delay before the first retry of a failed asynchronous invocation (Lambda: 60; the second "
+                     "waits twice as long)")
+      ->envname("GANTRY_LAMBDA_RETRY_SECONDS")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   std::string auth_mode = "on";
   server->add_option("--auth", auth_mode, "on: verify every request's SigV4 signature; off: accept any signer")
       ->envname("GANTRY_AUTH")

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/context.h"
@@ -32,6 +33,7 @@ struct AuthTarget {
   ConditionKeys keys;
   bool self_checked = false;
   std::vector<std::string> resource_policies;  // the resource's own policy (an ECR repository policy)
+  std::string action;  // the IAM action when it is not `<service>:<Operation>` (Invoke: lambda:InvokeFunction)
 };
 // Maps an operation and its decoded input to its AuthTarget (the resource ARNs of AWS's Service
 // Authorization Reference). May read the service's store: it runs outside any transaction.
@@ -58,6 +60,35 @@ struct QueryService {
   AuthTargetFn auth_target;           // null: every operation is asked about resource "*"
 };
 
+// rest-json (Lambda, Scheduler): an operation's answer.
+struct RestResponse {
+  int status = 0;  // 0: the operation's responseCode in the model (200 when it has none)
+  std::vector<std::pair<std::string, std::string>> headers;
+  // The body: `json` serialized (Content-Type application/json), unless `raw` is set: then `raw`'s bytes
+  // as they are, with Content-Type `content_type`.
+  boost::json::object json;
+  std::optional<std::string> raw;
+  std::string content_type = "application/json";
+  // Set when the answer comes later (Invoke waits for the function): the router calls it once, on the
+  // I/O thread, and returns at once; it must arrange for `done` to be called exactly once, from any
+  // thread, with the real answer or an error (encoded as the service's errors are). The other members
+  // are then ignored.
+  std::function<void(std::function<void(Result<RestResponse>)> done)> later;
+};
+
+// A rest-json operation. The input holds every member the model defines, wherever the request carried
+// it: URI labels (percent-decoded), query string and headers (converted to the member's type) and the
+// JSON body. When the input shape names a payload member of type blob or string (Invoke's Payload), that
+// member holds the raw request body (absent when the body is empty).
+using RestOperation = std::function<Result<RestResponse>(RequestContext&, boost::json::object& input)>;
+
+struct RestService {
+  std::string name;                   // botocore service name: "lambda"
+  std::string validation_error_type;  // "InvalidParameterValueException" (Lambda), "ValidationException"
+  std::map<std::string, RestOperation, std::less<>> operations;
+  AuthTargetFn auth_target;           // null: every operation is asked about resource "*"
+};
+
 // Decides whether an authenticated caller may call an operation (IAM policy evaluation).
 struct RouterOptions {
   std::string account_id = "000000000000";
@@ -78,6 +109,9 @@ class Router {
   Status add_json_service(JsonService service);
   // Registers a query or ec2 protocol service; its model must be embedded (models/<name>.json).
   Status add_query_service(QueryService service);
+  // Registers a rest-json service; its model must be embedded (models/<name>.json). Requests are routed
+  // by method and path against the model's requestUri templates.
+  Status add_rest_service(RestService service);
 
   http::Response handle(http::Request& request);
 

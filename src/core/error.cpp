@@ -6,6 +6,7 @@ WireError wire_error(ErrorKind kind, std::string_view validation_type) {
   switch (kind) {
     case ErrorKind::kSerialization: return {"SerializationException", 400, true};
     case ErrorKind::kUnknownOperation: return {"UnknownOperationException", 400, true};
+    case ErrorKind::kUnknownOperation404: return {"UnknownOperationException", 404, true};
     case ErrorKind::kUnsupportedOperation: return {"UnsupportedOperation", 501, false};
     case ErrorKind::kUnknownService: return {"UnknownServiceException", 400, true};
     case ErrorKind::kMissingAuthentication: return {"MissingAuthenticationTokenException", 403, true};
@@ -75,6 +76,17 @@ WireError wire_error(ErrorKind kind, std::string_view validation_type) {
     case ErrorKind::kEcrLayersNotFound: return {"LayersNotFoundException", 400, true};
     case ErrorKind::kEcrReferencedImagesNotFound: return {"ReferencedImagesNotFoundException", 400, true};
     case ErrorKind::kEcrLimitExceeded: return {"LimitExceededException", 400, true};
+    case ErrorKind::kLambdaResourceNotFound: return {"ResourceNotFoundException", 404, true};
+    case ErrorKind::kLambdaResourceConflict: return {"ResourceConflictException", 409, true};
+    case ErrorKind::kLambdaInvalidParameterValue: return {"InvalidParameterValueException", 400, true};
+    case ErrorKind::kLambdaInvalidRequestContent: return {"InvalidRequestContentException", 400, true};
+    case ErrorKind::kLambdaRequestTooLarge: return {"RequestTooLargeException", 413, true};
+    case ErrorKind::kLambdaTooManyRequests: return {"TooManyRequestsException", 429, true};
+    case ErrorKind::kLambdaPreconditionFailed: return {"PreconditionFailedException", 412, true};
+    case ErrorKind::kLambdaPolicyLengthExceeded: return {"PolicyLengthExceededException", 400, true};
+    case ErrorKind::kLambdaResourceNotReady: return {"ResourceNotReadyException", 502, false};
+    case ErrorKind::kLambdaService: return {"ServiceException", 500, false};
+    case ErrorKind::kLambdaCodeStorageExceeded: return {"CodeStorageExceededException", 400, true};
     case ErrorKind::kLogsResourceNotFound: return {"ResourceNotFoundException", 400, true};
     case ErrorKind::kLogsResourceAlreadyExists: return {"ResourceAlreadyExistsException", 400, true};
     case ErrorKind::kLogsInvalidParameter: return {"InvalidParameterException", 400, true};

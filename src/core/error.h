@@ -14,6 +14,7 @@ enum class ErrorKind {
   // Edge: protocol, routing, authentication. Shared by every service.
   kSerialization,           // body is not what the protocol/shape says (wrong JSON type, bad JSON)
   kUnknownOperation,        // no such operation in the service's model
+  kUnknownOperation404,     // rest-json: no operation at that method and path
   kUnsupportedOperation,    // a real AWS operation Gantry does not implement (yet)
   kUnknownService,          // request could not be routed to any service
   kMissingAuthentication,   // no SigV4 signature at all
@@ -97,6 +98,18 @@ enum class ErrorKind {
   kLogsTooManyTags,
   kLogsServiceUnavailable,
   kLogsUnrecognizedClient,
+  // Lambda (rest-json): Lambda's own exception names.
+  kLambdaResourceNotFound,        // 404 ResourceNotFoundException
+  kLambdaResourceConflict,        // 409 ResourceConflictException
+  kLambdaInvalidParameterValue,   // 400 InvalidParameterValueException
+  kLambdaInvalidRequestContent,   // 400 InvalidRequestContentException (a payload that is not JSON)
+  kLambdaRequestTooLarge,         // 413 RequestTooLargeException (an Invoke payload over 6 MB)
+  kLambdaTooManyRequests,         // 429 TooManyRequestsException (concurrency)
+  kLambdaPreconditionFailed,      // 412 PreconditionFailedException (RevisionId mismatch)
+  kLambdaPolicyLengthExceeded,    // 400 PolicyLengthExceededException
+  kLambdaResourceNotReady,        // 502 ResourceNotReadyException
+  kLambdaService,                 // 500 ServiceException
+  kLambdaCodeStorageExceeded,     // 400 CodeStorageExceededException
   // OCI distribution API (/v2/): the error codes of the distribution spec.
   kRegistryUnauthorized,         // 401 UNAUTHORIZED (with a WWW-Authenticate challenge)
   kRegistryDenied,               // 403 DENIED

@@ -56,6 +56,11 @@ struct Response {
   // length; for HEAD only the headers go out.
   std::shared_ptr<FileBody> file;
 
+  // Set when the answer is not ready yet (Lambda's Invoke): the server calls it once, on the
+  // connection's I/O thread, instead of sending anything, and the I/O thread moves on; `respond` must then
+  // be called exactly once, from any thread, with the real answer. No read timeout runs meanwhile.
+  std::function<void(std::function<void(Response)> respond)> later;
+
   void set_header(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
 };
 
@@ -79,8 +84,12 @@ class BodySink {
 //  - std::monostate: read the body whole (up to ServerOptions::body_limit) and call the Handler;
 //  - a Response: answer now without reading the body (a pending body is drained and the connection
 //    closed after the answer);
-//  - a BodySink: stream the body into it (no size limit at this layer: the sink enforces its own).
-using HeadDecision = std::variant<std::monostate, Response, std::unique_ptr<BodySink>>;
+//  - a BodySink: stream the body into it (no size limit at this layer: the sink enforces its own);
+//  - a BodyLimit: read the body whole, as for std::monostate, up to this limit instead.
+struct BodyLimit {
+  size_t bytes = 0;
+};
+using HeadDecision = std::variant<std::monostate, Response, std::unique_ptr<BodySink>, BodyLimit>;
 
 // Called once per request on an I/O thread. Must not block for long and must not throw.
 using Handler = std::function<Response(Request&)>;

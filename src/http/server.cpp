@@ -7,10 +7,14 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <sys/socket.h>
+
 #include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -49,10 +53,50 @@ std::string json_escape(std::string_view in) {
   return out;
 }
 
+class Session;
+
+// A deferred answer's hold on its connection (Response::later): the connection lives as long as the
+// `respond` callback does, or until the server goes away, whichever comes first.
+struct Pending {
+  std::mutex mutex;
+  std::shared_ptr<Session> session;  // null once answered, or once the server released it
+};
+
+// The holds of every answer still awaited. The server releases them before its I/O contexts are
+// destroyed: a `respond` kept or called after that finds nothing to answer, never a dead connection.
+class Deferrals {
+ public:
+  void add(const std::shared_ptr<Pending>& pending) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(pending_, [](const std::weak_ptr<Pending>& p) { return p.expired(); });
+    pending_.push_back(pending);
+  }
+
+  void release_all() {
+    std::lock_guard lock(mutex_);
+    for (auto& weak : pending_) {
+      if (auto p = weak.lock()) {
+        std::lock_guard hold(p->mutex);
+        p->session.reset();
+      }
+    }
+    pending_.clear();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::weak_ptr<Pending>> pending_;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const ServerOptions& options, const Handler& handler, const HeadHandler& head_handler)
-      : stream_(std::move(socket)), options_(options), handler_(handler), head_handler_(head_handler) {}
+  Session(tcp::socket socket, const ServerOptions& options, const Handler& handler, const HeadHandler& head_handler,
+          Deferrals& deferrals)
+      : stream_(std::move(socket)),
+        options_(options),
+        handler_(handler),
+        head_handler_(head_handler),
+        deferrals_(deferrals) {}
 
   void start() {
     asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read, shared_from_this()));
@@ -91,9 +135,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   static Response internal_error() {
-    return Response{500, {{"Content-Type", "application/json"}},
-                    R"({"__type":"InternalFailure","message":"The server encountered an internal error"})",
-                    nullptr};
+    Response r;
+    r.status = 500;
+    r.set_header("Content-Type", "application/json");
+    r.body = R"({"__type":"InternalFailure","message":"The server encountered an internal error"})";
+    return r;
   }
 
   // A read that failed: the client is gone or silent (nothing to answer), or sent malformed HTTP.
@@ -152,11 +198,13 @@ class Session : public std::enable_shared_from_this<Session> {
       return continue_then(&Session::read_chunk);
     }
     auto length = header_parser_->content_length();
-    if (length && *length > options_.body_limit) return write(too_large(), false, /*linger=*/true);
+    const size_t limit = std::holds_alternative<BodyLimit>(decision) ? std::get<BodyLimit>(decision).bytes
+                                                                      : options_.body_limit;
+    if (length && *length > limit) return write(too_large(), false, /*linger=*/true);
     if (!body_pending) return serve(std::string{});
     body_parser_.emplace(std::move(*header_parser_));
     header_parser_.reset();
-    body_parser_->body_limit(options_.body_limit);
+    body_parser_->body_limit(limit);
     read_body();
   }
 
@@ -191,7 +239,34 @@ class Session : public std::enable_shared_from_this<Session> {
       spdlog::error("unhandled exception serving {} {}: {}", request_.method, request_.target, e.what());
       res = internal_error();
     }
+    if (res.later) return defer(std::move(res.later));
     write(std::move(res), keep_alive_);
+  }
+
+  // The handler answers later, from any thread: nothing is read meanwhile and no deadline runs (the
+  // wait is the handler's to bound); the answer is written on this connection's executor.
+  void defer(decltype(Response::later) later) {
+    stream_.expires_never();
+    auto pending = std::make_shared<Pending>();
+    pending->session = shared_from_this();
+    deferrals_.add(pending);
+    auto respond = [pending](Response res) {
+      // Posting under the lock: once the server has released the hold, no post can still be under way.
+      std::lock_guard lock(pending->mutex);
+      std::shared_ptr<Session> self = std::move(pending->session);
+      if (!self) return;  // answered already, or the server is gone
+      asio::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+        // The deadline of the read before the wait may be long past.
+        self->stream_.expires_after(std::chrono::seconds(self->options_.read_timeout_seconds));
+        self->write(std::move(res), self->keep_alive_);
+      });
+    };
+    try {
+      later(respond);
+    } catch (const std::exception& e) {
+      spdlog::error("unhandled exception deferring {} {}: {}", request_.method, request_.target, e.what());
+      respond(internal_error());
+    }
   }
 
   void read_chunk() {
@@ -249,6 +324,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void write(Response res, bool keep_alive, bool linger = false) {
     if (res.file && !head_request_) return write_file(std::move(res), keep_alive, linger);
+    // These statuses have no body (Beast throws rather than send one).
+    if (res.status < 200 || res.status == 204 || res.status == 304) res.body.clear();
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->version(11);
     out->result(static_cast<unsigned>(res.status));
@@ -392,22 +469,59 @@ class Session : public std::enable_shared_from_this<Session> {
   const ServerOptions& options_;
   const Handler& handler_;
   const HeadHandler& head_handler_;
+  Deferrals& deferrals_;
 };
+
+// An acceptor and its accept loop, shared by the loop's handlers: closing it (stop, remove_listener)
+// ends the loop whenever its last handler runs.
+struct Listener {
+  explicit Listener(asio::io_context& ctx) : acceptor(ctx), retry(ctx) {}
+  tcp::acceptor acceptor;
+  // After an accept error (out of descriptors): accepting again at once would spin on the same error.
+  asio::steady_timer retry;
+  bool failing = false;  // the error was logged; nothing accepted since
+};
+
+void close_listener(Listener& listener) {
+  beast::error_code ignored;
+  listener.acceptor.close(ignored);
+  listener.retry.cancel();
+}
+
+// The address family of `fd`, or why it is not a listening TCP socket.
+Result<int> listening_family(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    return make_error(ErrorKind::kInternal, fmt::format("getsockname on descriptor {}: {}", fd, std::strerror(errno)));
+  int listening = 0;
+  socklen_t flag_length = sizeof(listening);
+  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &flag_length) != 0)
+    return make_error(ErrorKind::kInternal, fmt::format("getsockopt on descriptor {}: {}", fd, std::strerror(errno)));
+  if ((address.ss_family != AF_INET && address.ss_family != AF_INET6) || !listening)
+    return make_error(ErrorKind::kInternal, fmt::format("descriptor {} is not a listening TCP socket", fd));
+  return static_cast<int>(address.ss_family);
+}
 
 }  // namespace
 
 // One io_context per I/O thread, each run by exactly one thread: a connection lives on one
 // context for its whole life, so its handlers never contend for a lock or hop between threads
 // (one shared io_context run by several threads spent a quarter of its time in futex calls).
+// Every acceptor lives on contexts[0]: accept handlers run on its thread only.
 struct Server::Impl {
   ServerOptions options;
   Handler handler;
   HeadHandler head_handler;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
-  std::unique_ptr<tcp::acceptor> acceptor;  // on contexts[0]
+  std::shared_ptr<Listener> main;
   std::unique_ptr<asio::signal_set> signals;
   size_t next_context = 0;
+  Deferrals deferrals;
+  std::mutex listeners_mutex;
+  std::map<uint64_t, std::shared_ptr<Listener>> listeners;  // add_listener's, by id
+  uint64_t next_listener_id = 1;
 
   Impl(ServerOptions o, Handler h, HeadHandler hh)
       : options(std::move(o)), handler(std::move(h)), head_handler(std::move(hh)) {
@@ -416,21 +530,31 @@ struct Server::Impl {
       contexts.push_back(std::make_unique<asio::io_context>(1));
       keep_running.push_back(asio::make_work_guard(*contexts.back()));
     }
-    acceptor = std::make_unique<tcp::acceptor>(*contexts[0]);
+    main = std::make_shared<Listener>(*contexts[0]);
     signals = std::make_unique<asio::signal_set>(*contexts[0], SIGINT, SIGTERM);
   }
 
-  void do_accept() {
+  // Connections waiting for a deferred answer hold sockets of these contexts: they go first.
+  ~Impl() { deferrals.release_all(); }
+
+  void do_accept(const std::shared_ptr<Listener>& listener) {
     auto& target = *contexts[next_context++ % contexts.size()];
-    acceptor->async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
-      if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
-        spdlog::warn("accept failed: {}", ec.message());
-      } else {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), options, handler, head_handler)->start();
-      }
-      do_accept();
+    listener->acceptor.async_accept(target, [this, listener](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !listener->acceptor.is_open()) return;
+      if (ec) return retry_accept(listener, ec);
+      listener->failing = false;
+      socket.set_option(tcp::no_delay(true), ec);
+      std::make_shared<Session>(std::move(socket), options, handler, head_handler, deferrals)->start();
+      do_accept(listener);
+    });
+  }
+
+  void retry_accept(const std::shared_ptr<Listener>& listener, beast::error_code ec) {
+    if (!listener->failing) spdlog::warn("accept failed: {}; retrying every 100 ms", ec.message());
+    listener->failing = true;
+    listener->retry.expires_after(std::chrono::milliseconds(100));
+    listener->retry.async_wait([this, listener](beast::error_code wec) {
+      if (!wec && listener->acceptor.is_open()) do_accept(listener);
     });
   }
 };
@@ -445,7 +569,7 @@ Status Server::start() {
   auto address = asio::ip::make_address(impl_->options.address, ec);
   if (ec) return make_error(ErrorKind::kInternal, "invalid listen address '" + impl_->options.address + "': " + ec.message());
   tcp::endpoint endpoint{address, impl_->options.port};
-  auto& acc = *impl_->acceptor;
+  auto& acc = impl_->main->acceptor;
   acc.open(endpoint.protocol(), ec);
   if (!ec) acc.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) acc.bind(endpoint, ec);
@@ -454,19 +578,58 @@ Status Server::start() {
     return make_error(ErrorKind::kInternal, "cannot listen on " + impl_->options.address + ":" +
                                                 std::to_string(impl_->options.port) + ": " + ec.message());
   }
-  impl_->do_accept();
+  impl_->do_accept(impl_->main);
   return {};
 }
 
 uint16_t Server::port() const {
   beast::error_code ec;
-  return impl_->acceptor->local_endpoint(ec).port();
+  return impl_->main->acceptor.local_endpoint(ec).port();
+}
+
+Result<uint64_t> Server::add_listener(int listen_fd) {
+  auto family = listening_family(listen_fd);
+  if (!family) {
+    ::close(listen_fd);
+    return family.error();
+  }
+  auto listener = std::make_shared<Listener>(*impl_->contexts[0]);
+  beast::error_code ec;
+  listener->acceptor.assign(*family == AF_INET ? tcp::v4() : tcp::v6(), listen_fd, ec);
+  if (ec) {
+    ::close(listen_fd);
+    return make_error(ErrorKind::kInternal, fmt::format("cannot serve on descriptor {}: {}", listen_fd, ec.message()));
+  }
+  uint64_t id;
+  {
+    std::lock_guard lock(impl_->listeners_mutex);
+    id = impl_->next_listener_id++;
+    impl_->listeners.emplace(id, listener);
+  }
+  asio::post(*impl_->contexts[0], [this, listener] { impl_->do_accept(listener); });
+  return id;
+}
+
+void Server::remove_listener(uint64_t id) {
+  std::shared_ptr<Listener> listener;
+  {
+    std::lock_guard lock(impl_->listeners_mutex);
+    auto it = impl_->listeners.find(id);
+    if (it == impl_->listeners.end()) return;
+    listener = std::move(it->second);
+    impl_->listeners.erase(it);
+  }
+  asio::post(*impl_->contexts[0], [listener] { close_listener(*listener); });
 }
 
 void Server::stop() {
   asio::post(*impl_->contexts[0], [this] {
     beast::error_code ec;
-    impl_->acceptor->close(ec);
+    close_listener(*impl_->main);
+    {
+      std::lock_guard lock(impl_->listeners_mutex);
+      for (auto& [id, listener] : impl_->listeners) close_listener(*listener);
+    }
     impl_->signals->cancel(ec);
     // Each context stops after the handler it is running, if any, returns: a request being served
     // completes its store transaction before the thread exits.

@@ -31,6 +31,8 @@ struct ServerOptions {
   int linger_seconds = 5;
 };
 
+// A Response with `later` set keeps its connection open until `respond` is called or dropped, or until
+// the Server is destroyed: a `respond` called after that does nothing.
 class Server {
  public:
   // `head_handler`, when set, sees every request once its headers arrived and decides how its body is
@@ -43,6 +45,13 @@ class Server {
   // Binds and listens; fails with the address and the system's reason.
   Status start();
   uint16_t port() const;
+  // Also serves connections accepted on `listen_fd` (a listening TCP socket made elsewhere, e.g. inside a
+  // Lambda sandbox's network namespace, see runtime::Os::listen_in_namespace), which this takes over
+  // (closed on error too). Callable from any thread after start(). Returns an id for remove_listener.
+  Result<uint64_t> add_listener(int listen_fd);
+  // Stops accepting on that listener and closes it; connections already accepted go on.
+  void remove_listener(uint64_t id);
+
   // Serves on `threads` threads until stop() or SIGINT/SIGTERM; returns after all threads joined.
   void run_until_signal();
   void stop();

@@ -1,6 +1,7 @@
 #include "runtime/oci_spec.h"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <charconv>
@@ -233,6 +234,13 @@ Result<ResolvedUser> resolve_user(std::string_view spec, std::string_view passwd
     }
   }
   return out;
+}
+
+Rlimit host_default_nofile() {
+  rlimit rl{};
+  ::getrlimit(RLIMIT_NOFILE, &rl);
+  uint64_t hard = std::min<uint64_t>(kDefaultNofile.hard, rl.rlim_max);
+  return Rlimit{"RLIMIT_NOFILE", std::min<uint64_t>(kDefaultNofile.soft, hard), hard};
 }
 
 Result<std::vector<Rlimit>> map_ulimits(const std::vector<Ulimit>& ulimits, const Rlimit& default_nofile) {

@@ -84,6 +84,9 @@ struct Rlimit {
 // Fargate's default: nofile soft 1024, hard 65535. Raising a hard limit above the host's needs
 // CAP_SYS_RESOURCE; without it, pass a default clamped to the host's hard limit.
 inline const Rlimit kDefaultNofile{"RLIMIT_NOFILE", 1024, 65535};
+// kDefaultNofile clamped to this process's hard limit (raising it needs CAP_SYS_RESOURCE).
+Rlimit host_default_nofile();
+
 // `default_nofile` first, then the task's ulimits (a task nofile replaces it). Unknown names, soft > hard,
 // values below -1 → kRuntimeInvalidSpec. Later duplicates win.
 Result<std::vector<Rlimit>> map_ulimits(const std::vector<Ulimit>& ulimits,

@@ -18,6 +18,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <csignal>
 #include <system_error>
 #include <thread>
@@ -65,6 +67,21 @@ ExitStatus exit_status_from_wait(int wait_status) {
   if (WIFSIGNALED(wait_status)) return ExitStatus{128 + WTERMSIG(wait_status), WTERMSIG(wait_status)};
   if (WIFEXITED(wait_status)) return ExitStatus{WEXITSTATUS(wait_status), std::nullopt};
   return ExitStatus{255, std::nullopt};
+}
+
+std::string find_executable(const std::string& name) {
+  if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : "";
+  const char* path = std::getenv("PATH");
+  std::string p = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  size_t start = 0;
+  while (start <= p.size()) {
+    size_t end = p.find(':', start);
+    if (end == std::string::npos) end = p.size();
+    std::filesystem::path candidate = std::filesystem::path(p.substr(start, end - start)) / name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    start = end + 1;
+  }
+  return "";
 }
 
 std::string command_line(const std::vector<std::string>& argv) {
@@ -249,22 +266,26 @@ Result<int> PosixOs::listen_in_namespace(const std::filesystem::path& netns, con
     int err = errno;
     ::close(ns);
     if (rc != 0) return fail("setns", err);
-    int ctl = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (ctl < 0) return fail("socket", errno);
+    // 127.0.0.0/8 is loopback's own already; any other address becomes an alias of lo.
+    const bool loopback = (ntohl(addr.sin_addr.s_addr) >> 24) == 127;
+    int ctl = loopback ? -2 : ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (ctl == -1) return fail("socket", errno);
     struct ifreq ifr {};
     std::snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo:%u", static_cast<unsigned>(port));
     auto* sin = reinterpret_cast<struct sockaddr_in*>(&ifr.ifr_addr);
     sin->sin_family = AF_INET;
     sin->sin_addr = addr.sin_addr;
-    bool ok = ::ioctl(ctl, SIOCSIFADDR, &ifr) == 0 || errno == EEXIST;
-    err = errno;
-    if (ok) {
-      sin->sin_addr.s_addr = 0xffffffffu;
-      ok = ::ioctl(ctl, SIOCSIFNETMASK, &ifr) == 0;
+    if (!loopback) {
+      bool ok = ::ioctl(ctl, SIOCSIFADDR, &ifr) == 0 || errno == EEXIST;
       err = errno;
+      if (ok) {
+        sin->sin_addr.s_addr = 0xffffffffu;
+        ok = ::ioctl(ctl, SIOCSIFNETMASK, &ifr) == 0;
+        err = errno;
+      }
+      ::close(ctl);
+      if (!ok) return fail("add " + ipv4 + " to lo", err);
     }
-    ::close(ctl);
-    if (!ok) return fail("add " + ipv4 + " to lo", err);
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) return fail("socket", errno);
     int one = 1;

@@ -90,7 +90,7 @@ class Os {
   // `hostname` set. Containers join them by path; unmount the three files to release them.
   virtual Status create_namespaces(const NamespaceFiles& files, const std::string& hostname) = 0;
   // A TCP socket listening on `ipv4`:`port` inside the network namespace bind-mounted at `netns`, the
-  // address added to its loopback device first (as a /32 alias): how Gantry serves a task's endpoints
+  // address added to its loopback device first (as a /32 alias, unless it is in 127.0.0.0/8): how Gantry serves a task's endpoints
   // (169.254.170.2) without any bridge or veth. Returns the listening descriptor (non-blocking,
   // close-on-exec), owned by the caller; the server's own threads stay in their namespace.
   virtual Result<int> listen_in_namespace(const std::filesystem::path& netns, const std::string& ipv4,
@@ -138,6 +138,10 @@ class PosixOs final : public Os {
   Status kill(pid_t pid, int signal) override;
   Status become_subreaper() override;
 };
+
+// The path of an executable: `name` itself when it contains a '/' (and is executable), else the first match
+// in PATH; empty when there is none.
+std::string find_executable(const std::string& name);
 
 // "a b 'c d'" for messages: argv joined with spaces, arguments with spaces or quotes single-quoted.
 std::string command_line(const std::vector<std::string>& argv);

@@ -6,7 +6,10 @@
 #include <boost/json.hpp>
 #include <atomic>
 #include <chrono>
+#include <fcntl.h>
 #include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "api/router.h"
 #include "auth/keys.h"
@@ -29,6 +32,9 @@
 #include "services/iam/access.h"
 #include "services/iam/sessions.h"
 #include "services/iam/service.h"
+#include "services/lambda/model.h"
+#include "services/lambda/service.h"
+#include "lambda/sandbox_pool.h"
 #include "services/sts/service.h"
 #include "store/database.h"
 #include "runtime/os.h"
@@ -63,6 +69,24 @@ http::Response json_reply(int status, const json::object& body) {
   return r;
 }
 
+// GetFunction's Code.Location: the deployment package, by its unguessable code id (as AWS hands out a
+// presigned URL).
+http::Response code_download(const std::filesystem::path& root, std::string_view path) {
+  auto name = path.substr(std::string_view("/_gantry/lambda/code/").size());
+  bool ok = name.size() == 36 && name.ends_with(".zip") &&
+            name.substr(0, 32).find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  int fd = ok ? ::open((root / std::string(name)).c_str(), O_RDONLY | O_CLOEXEC) : -1;
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) {
+    if (fd >= 0) ::close(fd);
+    return json_reply(404, {{"error", "no such deployment package"}});
+  }
+  http::Response r;
+  r.set_header("Content-Type", "application/zip");
+  r.file = std::make_shared<http::FileBody>(fd, 0, static_cast<uint64_t>(st.st_size));
+  return r;
+}
+
 }  // namespace
 
 Status run(const Config& config) {
@@ -74,6 +98,7 @@ Status run(const Config& config) {
   for (auto& m : ec2::sqlite_migrations()) migrations.push_back(std::move(m));
   for (auto& m : logs::sqlite_migrations()) migrations.push_back(std::move(m));
   for (auto& m : iam::sqlite_migrations()) migrations.push_back(std::move(m));
+  for (auto& m : lambda::sqlite_migrations()) migrations.push_back(std::move(m));
   GANTRY_ASSIGN_OR_RETURN(auto db, store::Database::open((std::filesystem::path(config.data_dir) / "gantry.db").string(),
                                                          migrations));
   SystemClock clock;
@@ -135,6 +160,34 @@ Status run(const Config& config) {
     spdlog::warn("tasks cannot run on this host, RunTask will say so: {}", reason);
   tasks->recover();
 
+  // Lambda: sandboxes reach Gantry's API through a listener inside each sandbox, served like the main one.
+  http::Server* api_server = nullptr;  // set once the server exists; sandboxes start only after that
+  sandbox::PoolDeps pool_deps{os, *log_sink, clock, random, nullptr, nullptr, nullptr, nullptr};
+  pool_deps.role_credentials = [&](const Scope& scope, const std::string& role_arn,
+                                   const std::string& session) -> Result<sandbox::RoleCredentials> {
+    GANTRY_ASSIGN_OR_RETURN(auto s, iam::service_session(*iam_store, scope.account, role_arn, "lambda.amazonaws.com",
+                                                         session, std::chrono::hours(1), clock.now(), random));
+    return sandbox::RoleCredentials{s.access_key_id, s.secret, s.token, s.expires_at};
+  };
+  if (config.auth)
+    pool_deps.role_allows = [&](const Scope& scope, const std::string& role_arn, const std::string& session,
+                                std::string_view action, const std::string& resource) {
+      return !access.deny_service_role(scope, role_arn, "lambda.amazonaws.com", session, action, resource, clock.now());
+    };
+  pool_deps.serve_api = [&api_server](int fd) -> Result<uint64_t> { return api_server->add_listener(fd); };
+  pool_deps.stop_api = [&api_server](uint64_t id) { api_server->remove_listener(id); };
+  sandbox::PoolOptions pool_options;
+  pool_options.data_dir = config.data_dir;
+  pool_options.oci_runtime = config.oci_runtime;
+  pool_options.python = config.lambda_python;
+  pool_options.idle = std::chrono::seconds(config.lambda_idle_seconds);
+  pool_options.async_retry_delay = std::chrono::seconds(config.lambda_retry_seconds);
+  auto functions = sandbox::SandboxPool::create(std::move(pool_deps), pool_options);
+  if (auto reason = functions->unavailable_reason(); !reason.empty())
+    spdlog::warn("Lambda functions cannot run on this host, Invoke will say so: {}", reason);
+  auto lambda_store = lambda::make_sqlite_store(*db);
+  const auto lambda_code = std::filesystem::path(config.data_dir) / "lambda" / "code";
+
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecs::make_service(*ecs_store, network, *tasks)));
   GANTRY_RETURN_IF_ERROR(router.add_query_service(ec2::make_service(*ec2_store)));
   GANTRY_RETURN_IF_ERROR(router.add_query_service(sts::make_service(*iam_store)));
@@ -142,6 +195,8 @@ Status run(const Config& config) {
   std::atomic<uint16_t> port{0};  // known once the server listens (--listen may ask for port 0)
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecr::make_service(*ecr_store, [&port] { return port.load(); })));
   GANTRY_RETURN_IF_ERROR(router.add_json_service(logs::make_service(*logs_store)));
+  GANTRY_RETURN_IF_ERROR(router.add_rest_service(
+      lambda::make_service(*lambda_store, *functions, lambda_code, [&port] { return port.load(); })));
   registry::Registry registry(
       registry::RegistryOptions{config.account_id, config.region, config.auth ? &access : nullptr}, *ecr_store,
       *blobs, clock);
@@ -163,19 +218,30 @@ Status run(const Config& config) {
                                {"used_cpu_units", cap.used_cpu_units},   {"used_memory_mib", cap.used_memory_mib},
                                {"running", cap.running},                 {"queued", cap.queued},
                                {"unavailable_reason", tasks->unavailable_reason()}};
+        auto fn = functions->stats();
+        json::object lambda_info{{"sandboxes", fn.sandboxes},
+                                 {"busy", fn.busy},
+                                 {"queued_async", fn.queued_async},
+                                 {"runtimes", json::value_from(functions->runtimes())},
+                                 {"unavailable_reason", functions->unavailable_reason()}};
         return json_reply(200, {{"status", "ok"},
                                 {"version", GANTRY_VERSION},
                                 {"uptime_seconds", uptime},
-                                {"tasks", std::move(task_info)}});
+                                {"tasks", std::move(task_info)},
+                                {"lambda", std::move(lambda_info)}});
       }
       if (path == "/_gantry/reset" && req.method == "POST" && enable_reset) {
         tasks->stop_all_for_reset();
+        functions->stop_all_for_reset();
         auto st = database->wipe();
         iam_store->touch();  // the IAM tables changed under the authorizer's caches
         if (st) st = blobs->clear();
+        std::error_code ec;
+        std::filesystem::remove_all(lambda_code, ec);  // the deployment packages of the wiped functions
         if (!st) return json_reply(500, {{"error", st.error().message}});
         return json_reply(200, {{"reset", true}});
       }
+      if (path.starts_with("/_gantry/lambda/code/") && req.method == "GET") return code_download(lambda_code, path);
       return json_reply(404, {{"error", "no such Gantry endpoint: " + std::string(path)}});
     }
     if (registry::Registry::owns(path)) return registry.handle(req);
@@ -183,14 +249,20 @@ Status run(const Config& config) {
   }, [&](http::Request& req) -> http::HeadDecision {
     // The registry decides how its bodies are read (blob uploads stream); everything else is read whole.
     if (registry::Registry::owns(req.path())) return registry.head(req);
+    // CreateFunction and UpdateFunctionCode carry the deployment package (up to 50 MB, base64 in JSON):
+    // Lambda's own request limit for them.
+    if (req.path().starts_with("/2015-03-31/functions") && (req.method == "POST" || req.method == "PUT"))
+      return http::BodyLimit{70167211};
     return std::monostate{};
   });
   GANTRY_RETURN_IF_ERROR(server.start());
+  api_server = &server;
   port = server.port();
   spdlog::info("gantry {} listening on {}:{} (data dir {}, region {}, account {})", GANTRY_VERSION, listen.first,
                server.port(), config.data_dir, config.region, config.account_id);
   if (enable_reset) spdlog::warn("POST /_gantry/reset is enabled: anyone who can reach this port can wipe all state");
   server.run_until_signal();
+  functions->shutdown();  // before the server goes: in-flight invocations answer through its connections
   spdlog::info("gantry stopped");
   return {};
 }

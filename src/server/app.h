@@ -22,6 +22,9 @@ struct Config {
   uint64_t capacity_memory = 0;      // MiB tasks may reserve; 0: the host's memory
   std::string root_credentials;      // "AKID:SECRET"; empty: <data-dir>/credentials (created if missing)
   bool auth = true;                  // false: signatures are read but not verified
+  std::string lambda_python = "python3";  // the interpreter Lambda sandboxes run (path or name in PATH)
+  uint32_t lambda_idle_seconds = 300;     // how long an idle sandbox stays warm
+  uint32_t lambda_retry_seconds = 60;     // first retry of a failed asynchronous invocation (then twice that)
 };
 
 // Runs the server until SIGINT/SIGTERM. Returns an error when it cannot start.

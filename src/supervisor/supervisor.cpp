@@ -46,28 +46,6 @@ std::optional<std::vector<std::string>> strings(const json::object& o, std::stri
   return out;
 }
 
-std::string find_executable(const std::string& name) {
-  if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0 ? name : "";
-  const char* path = std::getenv("PATH");
-  std::string p = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  size_t start = 0;
-  while (start <= p.size()) {
-    size_t end = p.find(':', start);
-    if (end == std::string::npos) end = p.size();
-    fs::path candidate = fs::path(p.substr(start, end - start)) / name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    start = end + 1;
-  }
-  return "";
-}
-
-runtime::Rlimit host_nofile() {
-  rlimit rl{};
-  ::getrlimit(RLIMIT_NOFILE, &rl);
-  uint64_t hard = std::min<uint64_t>(runtime::kDefaultNofile.hard, rl.rlim_max);
-  return runtime::Rlimit{"RLIMIT_NOFILE", std::min<uint64_t>(runtime::kDefaultNofile.soft, hard), hard};
-}
-
 // The hostname a Fargate task sees: its ENI's private DNS name.
 std::string task_hostname(const json::object& task) {
   auto* a = task.if_contains("attachments");
@@ -275,7 +253,7 @@ class Supervisor::Impl {
       reason_ = "the server is not running as root (runc, overlayfs mounts and cgroups need root)";
       return;
     }
-    std::string runc = find_executable(options_.oci_runtime);
+    std::string runc = runtime::find_executable(options_.oci_runtime);
     if (runc.empty()) {
       reason_ = fmt::format("the OCI runtime '{}' was not found (install runc, or pass --oci-runtime PATH)",
                             options_.oci_runtime);
@@ -306,7 +284,7 @@ class Supervisor::Impl {
     const char* swap_file = layout_.mode == runtime::CgroupMode::kV2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
     auto has_swap = d_.os.exists(fs::path(layout_.memory_dir) / swap_file);
     swap_accounting_ = has_swap.ok() && *has_swap;
-    nofile_ = host_nofile();
+    nofile_ = runtime::host_default_nofile();
     spdlog::info("tasks: {} via {}, cgroups {}, capacity {} cpu units / {} MiB", runc, options_.oci_runtime,
                  runtime::to_string(layout_.mode), capacity_cpu_, capacity_mem_);
   }

@@ -197,6 +197,19 @@ def signed_request(server, service, target, body_bytes, headers=None, region=REG
             return e.code, dict(e.headers.items()), e.read()
 
 
+def skip_unless_containers_run(what):
+    """Skips the calling test module (printing GANTRY_E2E_SKIPPED for CTest) unless containers can run here:
+    as root, with runc installed. `what` says what runs under runc, for the message."""
+    reason = None
+    if os.geteuid() != 0:
+        reason = f"not root ({what} run under runc, with namespaces and cgroups, only as root)"
+    elif shutil.which("runc") is None:
+        reason = "runc is not installed (scripts/install-deps installs it)"
+    if reason:
+        print(f"GANTRY_E2E_SKIPPED: {reason}", flush=True)
+        raise unittest.SkipTest(reason)
+
+
 class ServerTestCase(unittest.TestCase):
     """One server for the whole class; state is wiped before each test with POST /_gantry/reset."""
 

@@ -18,7 +18,7 @@ import unittest
 from botocore.exceptions import ClientError, WaiterError
 
 import oci_helpers
-from harness import ACCOUNT, REGION, REPO, GantryServer, ServerTestCase, ensure_execution_role
+from harness import ACCOUNT, REGION, REPO, GantryServer, ServerTestCase, ensure_execution_role, skip_unless_containers_run
 
 RUNC = shutil.which("runc")
 IMAGES = os.environ.get("GANTRY_TEST_IMAGES_DIR") or os.path.join(REPO, "build", "test-images")
@@ -36,14 +36,7 @@ SEED_SCRIPT = ("import time\nprint('Task starting..', flush=True)\ntime.sleep(5)
 
 
 def setUpModule():
-    reason = None
-    if os.geteuid() != 0:
-        reason = "not root (tasks run under runc, with overlayfs and cgroups, only as root)"
-    elif RUNC is None:
-        reason = "runc is not installed (scripts/install-deps installs it)"
-    if reason:
-        print(f"GANTRY_E2E_SKIPPED: {reason}", flush=True)
-        raise unittest.SkipTest(reason)
+    skip_unless_containers_run("tasks")
     if not os.path.exists(os.path.join(IMAGES, "images.json")):
         p = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "make-test-images"), "--out", IMAGES,
                             "--quiet"], capture_output=True, text=True, timeout=600)

@@ -397,14 +397,27 @@ class QueryAndRestProtocolTest(ServerTestCase):
         self.assertTrue(root.find("RequestID").text)
 
     def test_rest_json(self):
-        self.assertUnsupported(lambda: self.server.client("lambda").list_functions(), "lambda")
+        # Lambda speaks rest-json (routes from the model's request URIs); Scheduler is not implemented yet.
+        self.assertEqual(self.server.client("lambda").list_functions()["Functions"], [])
         self.assertUnsupported(lambda: self.server.client("scheduler").list_schedules(), "scheduler")
         status, headers, body = raw_signed(self.server, "lambda", None, b"", method="GET",
                                            path="/2015-03-31/functions/")
-        self.assertEqual(status, 501)
-        self.assertEqual(headers["x-amzn-errortype"], "UnsupportedOperation")
-        self.assertTrue(json.loads(body)["message"])
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body), {"Functions": []})
         self.assertTrue(headers["x-amzn-requestid"])
+        status, headers, body = raw_signed(self.server, "lambda", None, b"", method="GET",
+                                           path="/2015-03-31/no-such-thing")
+        self.assertEqual(status, 404, body)
+        self.assertEqual(headers["x-amzn-errortype"], "UnknownOperationException")
+        status, headers, body = raw_signed(self.server, "lambda", None, b"", method="GET",
+                                           path="/2015-03-31/functions/?MaxItems=abc")
+        self.assertEqual(status, 400, body)
+        self.assertIn(b"MaxItems", body)
+        status, headers, body = raw_signed(self.server, "lambda", None, b"{not json", method="POST",
+                                           path="/2015-03-31/functions",
+                                           headers={"Content-Type": "application/json"})
+        self.assertEqual(status, 400, body)
+        self.assertEqual(headers["x-amzn-errortype"], "SerializationException")
 
     def test_unknown_signing_service(self):
         status, headers, body = raw_signed(self.server, "nosuchservice", None, b"", method="GET", path="/things")

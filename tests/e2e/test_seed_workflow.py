@@ -32,6 +32,11 @@ class SeedWorkflowTest(ServerTestCase):
             # The middle of the seed runs for real: the batch job's two lines reached its log stream.
             self.assertIn("ok           ECS: run the task on Fargate and read its logs", p.stdout)
             self.assertIn("'Task starting..', 'Task ended, took 5 seconds'", p.stdout)
+            # The seed's Lambda handler started that task, with the role's credentials, through Gantry's API.
+            self.assertIn("ok           Lambda: create function run_task", p.stdout)
+            self.assertIn("ok           Lambda: invoke run_task, which starts the task with ecs.run_task", p.stdout)
+            self.assertIn("(started by run_task)", p.stdout)
+            self.assertIn("ok           Logs: the function's START, END and REPORT lines", p.stdout)
         ecs = self.server.client("ecs")
         td = ecs.describe_task_definition(taskDefinition="my-batch-job")["taskDefinition"]
         self.assertEqual((td["cpu"], td["memory"]), ("256", "512"))

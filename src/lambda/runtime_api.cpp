@@ -1,0 +1,216 @@
+#include "lambda/runtime_api.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace gantry::sandbox {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr size_t kMaxBody = 6 * 1024 * 1024 + 1024;  // a response may be 6 MB, as on Lambda
+constexpr std::string_view kPrefix = "/2018-06-01/runtime/";
+
+struct Listener;
+
+// One connection from the runtime. Requests are answered in turn; GET /next may wait for an event.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, std::shared_ptr<RuntimeApi::Handlers> handlers)
+      : stream_(std::move(socket)), handlers_(std::move(handlers)) {}
+
+  void start() { read(); }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kMaxBody);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  void reply(unsigned status, std::string body, std::vector<std::pair<std::string, std::string>> headers = {}) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(11);
+    res->result(status);
+    res->keep_alive(keep_alive_);
+    res->set(bhttp::field::content_type, "application/json");
+    for (auto& [k, v] : headers) res->set(k, v);
+    res->body() = std::move(body);
+    res->prepare_payload();
+    bhttp::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (ec || !res->keep_alive()) return self->close();
+      self->read();
+    });
+  }
+
+  static std::string error_body(std::string_view type, std::string_view message) {
+    return boost::json::serialize(boost::json::object{{"errorType", type}, {"errorMessage", message}});
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      keep_alive_ = false;
+      return reply(413, error_body("RequestEntityTooLarge", "the body is larger than 6 MB"));
+    }
+    if (ec) return close();
+    auto& req = parser_->get();
+    keep_alive_ = req.keep_alive();
+    std::string target(req.target());
+    if (!target.starts_with(kPrefix)) return reply(404, error_body("InvalidRequest", "no such runtime API path"));
+    std::string_view path = std::string_view(target).substr(kPrefix.size());
+    if (req.method() == bhttp::verb::get && path == "invocation/next") return next();
+    if (req.method() != bhttp::verb::post) return reply(405, error_body("InvalidRequest", "method not allowed"));
+    std::string error_type(req["Lambda-Runtime-Function-Error-Type"]);
+    if (error_type.empty()) error_type = "Unhandled";
+    if (path == "init/error") {
+      handlers_->init_error(error_type, std::move(req.body()));
+      return reply(202, R"({"status":"OK"})");
+    }
+    constexpr std::string_view kInvocation = "invocation/";
+    if (path.starts_with(kInvocation)) {
+      auto rest = path.substr(kInvocation.size());
+      auto slash = rest.find('/');
+      if (slash != std::string_view::npos) {
+        std::string id(rest.substr(0, slash));
+        auto what = rest.substr(slash + 1);
+        bool known = false;
+        if (what == "response") known = handlers_->response(id, std::move(req.body()));
+        else if (what == "error") known = handlers_->error(id, error_type, std::move(req.body()));
+        else return reply(404, error_body("InvalidRequest", "no such runtime API path"));
+        if (!known) return reply(400, error_body("InvalidRequestID", "Invalid request ID"));
+        return reply(202, R"({"status":"OK"})");
+      }
+    }
+    reply(404, error_body("InvalidRequest", "no such runtime API path"));
+  }
+
+  void next() {
+    auto self = shared_from_this();
+    auto executor = stream_.get_executor();
+    handlers_->next([self, executor](NextEvent e) {
+      asio::post(executor, [self, e = std::move(e)]() mutable {
+        std::vector<std::pair<std::string, std::string>> headers{
+            {"Lambda-Runtime-Aws-Request-Id", e.request_id},
+            {"Lambda-Runtime-Deadline-Ms", std::to_string(e.deadline_ms)},
+            {"Lambda-Runtime-Invoked-Function-Arn", e.invoked_arn},
+            {"Lambda-Runtime-Trace-Id", e.trace_id}};
+        if (!e.client_context.empty()) headers.emplace_back("Lambda-Runtime-Client-Context", e.client_context);
+        self->reply(200, std::move(e.payload), std::move(headers));
+      });
+    });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<RuntimeApi::Handlers> handlers_;
+  bool keep_alive_ = true;
+};
+
+struct Listener : std::enable_shared_from_this<Listener> {
+  Listener(asio::io_context& ioc, std::shared_ptr<RuntimeApi::Handlers> h) : acceptor(ioc), handlers(std::move(h)) {}
+
+  void accept() {
+    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+      if (!ec) {
+        auto c = std::make_shared<Connection>(std::move(socket), self->handlers);
+        std::erase_if(self->connections, [](const auto& w) { return w.expired(); });
+        self->connections.push_back(c);
+        c->start();
+        return self->accept();
+      }
+      self->retry.expires_after(std::chrono::milliseconds(100));
+      self->retry.async_wait([self](beast::error_code wec) {
+        if (!wec && self->acceptor.is_open()) self->accept();
+      });
+    });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    retry.cancel();
+    for (auto& weak : connections)
+      if (auto c = weak.lock()) c->close();
+    connections.clear();
+  }
+
+  tcp::acceptor acceptor;
+  asio::steady_timer retry{acceptor.get_executor()};
+  std::shared_ptr<RuntimeApi::Handlers> handlers;
+  std::vector<std::weak_ptr<Connection>> connections;  // closed with the sandbox
+};
+
+}  // namespace
+
+struct RuntimeApi::Impl {
+  asio::io_context ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<Listener>> listeners;
+  std::thread thread;
+};
+
+RuntimeApi::RuntimeApi() : impl_(std::make_unique<Impl>()) {
+  impl_->thread = std::thread([this] { impl_->ioc.run(); });
+}
+
+RuntimeApi::~RuntimeApi() {
+  impl_->work.reset();
+  asio::post(impl_->ioc, [this] {
+    for (auto& [id, l] : impl_->listeners) l->close();
+  });
+  impl_->ioc.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+Status RuntimeApi::add(const std::string& id, int listen_fd, Handlers handlers) {
+  auto listener = std::make_shared<Listener>(impl_->ioc, std::make_shared<Handlers>(std::move(handlers)));
+  beast::error_code ec;
+  listener->acceptor.assign(tcp::v4(), listen_fd, ec);
+  if (ec) {
+    ::close(listen_fd);
+    return make_error(ErrorKind::kRuntimeSystem, "runtime API: " + ec.message());
+  }
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->listeners[id] = listener;
+  }
+  asio::post(impl_->ioc, [listener] { listener->accept(); });
+  return {};
+}
+
+void RuntimeApi::remove(const std::string& id) {
+  std::shared_ptr<Listener> listener;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->listeners.find(id);
+    if (it == impl_->listeners.end()) return;
+    listener = std::move(it->second);
+    impl_->listeners.erase(it);
+  }
+  asio::post(impl_->ioc, [listener] { listener->close(); });
+}
+
+}  // namespace gantry::sandbox
