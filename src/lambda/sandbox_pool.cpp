@@ -16,7 +16,9 @@
 #include <thread>
 
 #include "lambda/bootstrap_source.h"
+#include "lambda/local_ca.h"
 #include "lambda/runtime_api.h"
+#include "lambda/tls_proxy.h"
 #include "runtime/cgroup.h"
 #include "runtime/oci_spec.h"
 #include "runtime/runc.h"
@@ -31,6 +33,8 @@ namespace {
 
 constexpr uint16_t kRuntimeApiPort = 9001;
 constexpr uint16_t kApiPort = 4566;
+constexpr uint16_t kTlsPort = 443;
+constexpr std::string_view kCaBundle = "/var/runtime/ca.pem";
 constexpr uint32_t kUid = 993;  // Lambda's sbx_user1051
 constexpr uint32_t kGid = 990;
 constexpr auto kInitLimit = std::chrono::seconds(10);          // Lambda's init phase limit
@@ -201,6 +205,17 @@ class SandboxPool::Impl {
       return;
     }
     clean_stale_sandboxes();
+    // The TLS relay is for old SDKs only: without it functions still reach Gantry via AWS_ENDPOINT_URL.
+    auto ca = LocalCa::load_or_create(options_.data_dir / "tls");
+    if (ca.ok() && d_.api_port) {
+      if (auto st = d_.os.write_file(root_ / "runtime" / "ca.pem", (*ca)->ca_pem()); st.ok()) {
+        ca_ = std::move(*ca);
+        tls_ = std::make_unique<TlsProxy>(d_.api_host, d_.api_port);
+      }
+    } else if (!ca.ok()) {
+      spdlog::warn("lambda: no local CA ({}); SDKs that ignore AWS_ENDPOINT_URL cannot reach Gantry from functions",
+                   ca.error().message);
+    }
     api_ = std::make_unique<RuntimeApi>();
     log_thread_ = std::thread([this] { log_loop(); });
     reaper_ = std::thread([this] { reap_loop(); });
@@ -292,6 +307,7 @@ class SandboxPool::Impl {
     }
     if (log_thread_.joinable()) log_thread_.join();
     api_.reset();
+    tls_.reset();
   }
 
   void stop_all_for_reset() {
@@ -398,6 +414,7 @@ class SandboxPool::Impl {
     std::optional<uint64_t> api_id;
     bool ns_made = false;
     bool api_added = false;
+    bool tls_added = false;
     auto setup = [&]() -> Result<runtime::CreatedContainer> {
       const auto& spec = s->spec;
       auto creds = d_.role_credentials ? d_.role_credentials(spec.scope, spec.role_arn, spec.name)
@@ -422,6 +439,12 @@ class SandboxPool::Impl {
       if (d_.serve_api) {
         GANTRY_ASSIGN_OR_RETURN(int api_fd, d_.os.listen_in_namespace(files.net, "127.0.0.1", kApiPort));
         GANTRY_ASSIGN_OR_RETURN(api_id, d_.serve_api(api_fd));
+      }
+      if (tls_enabled(spec.scope.region)) {
+        GANTRY_ASSIGN_OR_RETURN(auto certificate, certificate_for(spec.scope.region));
+        GANTRY_ASSIGN_OR_RETURN(int tls_fd, d_.os.listen_in_namespace(files.net, "127.0.0.1", kTlsPort));
+        GANTRY_RETURN_IF_ERROR(tls_->add(s->id, tls_fd, certificate));
+        tls_added = true;
       }
       GANTRY_ASSIGN_OR_RETURN(auto config, container_spec(*s, files, *creds));
       GANTRY_RETURN_IF_ERROR(runc_->write_bundle(s->dir, config));
@@ -462,6 +485,7 @@ class SandboxPool::Impl {
     // Clean up: the container, its Runtime API and Gantry API listeners, its namespaces and files.
     if (created.ok()) (void)runc_->remove(s->runtime_id);
     if (api_added) api_->remove(s->id);
+    if (tls_added) tls_->remove(s->id);
     if (api_id && d_.stop_api) d_.stop_api(*api_id);
     if (ns_made)
       for (const auto& ns : {"net", "ipc", "uts"}) (void)d_.os.unmount(s->dir / "ns" / ns, MNT_DETACH);
@@ -522,6 +546,11 @@ class SandboxPool::Impl {
     set("AWS_SECRET_ACCESS_KEY", creds.secret);
     set("AWS_SESSION_TOKEN", creds.token);
     set("AWS_ENDPOINT_URL", fmt::format("http://127.0.0.1:{}", kApiPort));
+    std::string hosts = runtime::hosts_file_content("sandbox");
+    if (tls_enabled(f.scope.region)) {
+      for (const char* var : {"AWS_CA_BUNDLE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"}) set(var, std::string(kCaBundle));
+      for (const auto& name : aws_host_names(f.scope.region)) hosts += fmt::format("127.0.0.1\t{}\n", name);
+    }
     in.environment = std::move(env);
     in.user = fmt::format("{}:{}", kUid, kGid);
     in.passwd = fmt::format("sbx_user1051:x:{}:{}::/home/sbx_user1051:/sbin/nologin\n", kUid, kGid);
@@ -540,7 +569,7 @@ class SandboxPool::Impl {
     in.resolv_conf_file = (s.dir / "resolv.conf").string();
     in.hostname_file = (s.dir / "hostname").string();
     in.rootfs = (root_ / "rootfs").string();
-    GANTRY_RETURN_IF_ERROR(d_.os.write_file(in.hosts_file, runtime::hosts_file_content("sandbox")));
+    GANTRY_RETURN_IF_ERROR(d_.os.write_file(in.hosts_file, hosts));
     GANTRY_RETURN_IF_ERROR(d_.os.write_file(in.resolv_conf_file, ""));
     GANTRY_RETURN_IF_ERROR(d_.os.write_file(in.hostname_file, runtime::hostname_file_content("sandbox")));
     GANTRY_ASSIGN_OR_RETURN(auto spec, runtime::build_oci_spec(in));
@@ -554,6 +583,22 @@ class SandboxPool::Impl {
     mounts.push_back(mount("/tmp", "tmpfs", "tmpfs",
                            {"nosuid", "nodev", "mode=1777", fmt::format("size={}m", f.ephemeral_mb)}));
     return json::serialize(spec);
+  }
+
+  // The relay needs the CA, and a region name fit for host names and certificates.
+  bool tls_enabled(const std::string& region) const {
+    return tls_ && !region.empty() && region.size() <= 32 &&
+           region.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos;
+  }
+
+  Result<ServerCertificate> certificate_for(const std::string& region) {
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = certificates_.find(region); it != certificates_.end()) return it->second;
+    }
+    GANTRY_ASSIGN_OR_RETURN(auto certificate, ca_->issue(region));
+    std::lock_guard lock(mu_);
+    return certificates_.emplace(region, std::move(certificate)).first->second;
   }
 
   RuntimeApi::Handlers handlers(const std::shared_ptr<Sandbox>& s) {
@@ -868,6 +913,9 @@ class SandboxPool::Impl {
   fs::path root_;
   std::vector<std::string> host_binds_;
   std::unique_ptr<RuntimeApi> api_;
+  std::unique_ptr<LocalCa> ca_;
+  std::unique_ptr<TlsProxy> tls_;
+  std::map<std::string, ServerCertificate> certificates_;  // by region, under mu_
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

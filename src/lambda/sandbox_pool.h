@@ -9,7 +9,10 @@
 //   as Lambda allots cpu); user 993:990 (Lambda's sbx_user1051).
 //   network: its own namespace with loopback only, where Gantry listens on 127.0.0.1:9001 (the Runtime
 //   API, AWS_LAMBDA_RUNTIME_API) and 127.0.0.1:4566 (Gantry's own API, AWS_ENDPOINT_URL), so the
-//   function's SDK reaches Gantry and nothing else.
+//   function's SDK reaches Gantry and nothing else. SDKs that ignore AWS_ENDPOINT_URL (boto3 < 1.28) find
+//   the AWS host names of the function's region on 127.0.0.1 too (/etc/hosts), where Gantry answers TLS
+//   on port 443 with a certificate of its own CA (local_ca.h), which the sandbox trusts (AWS_CA_BUNDLE,
+//   SSL_CERT_FILE, REQUESTS_CA_BUNDLE: /var/runtime/ca.pem) and relays the requests to its API.
 //   credentials: a session of the function's role for lambda.amazonaws.com (AWS_ACCESS_KEY_ID, ...).
 // One invocation at a time per sandbox; an idle sandbox of the same configuration is reused (warm start),
 // otherwise a new one starts, up to the function's reserved concurrency (TooManyRequestsException past
@@ -70,6 +73,9 @@ struct PoolDeps {
   // Serve Gantry's API on a listening socket made inside a sandbox; returns an id for stop_api.
   std::function<Result<uint64_t>(int listen_fd)> serve_api;
   std::function<void(uint64_t id)> stop_api;
+  // Where Gantry's API listens on the host, for the TLS relay of SDKs that ignore AWS_ENDPOINT_URL.
+  std::string api_host = "127.0.0.1";
+  std::function<uint16_t()> api_port;
 };
 
 class SandboxPool final : public lambda::Invoker {

@@ -160,6 +160,7 @@ Status run(const Config& config) {
     spdlog::warn("tasks cannot run on this host, RunTask will say so: {}", reason);
   tasks->recover();
 
+  std::atomic<uint16_t> port{0};  // known once the server listens (--listen may ask for port 0)
   // Lambda: sandboxes reach Gantry's API through a listener inside each sandbox, served like the main one.
   http::Server* api_server = nullptr;  // set once the server exists; sandboxes start only after that
   sandbox::PoolDeps pool_deps{os, *log_sink, clock, random, nullptr, nullptr, nullptr, nullptr};
@@ -176,6 +177,9 @@ Status run(const Config& config) {
     };
   pool_deps.serve_api = [&api_server](int fd) -> Result<uint64_t> { return api_server->add_listener(fd); };
   pool_deps.stop_api = [&api_server](uint64_t id) { api_server->remove_listener(id); };
+  pool_deps.api_host = listen.first == "0.0.0.0" || listen.first == "::" || listen.first.empty() ? "127.0.0.1"
+                                                                                                 : listen.first;
+  pool_deps.api_port = [&port] { return port.load(); };
   sandbox::PoolOptions pool_options;
   pool_options.data_dir = config.data_dir;
   pool_options.oci_runtime = config.oci_runtime;
@@ -192,7 +196,6 @@ Status run(const Config& config) {
   GANTRY_RETURN_IF_ERROR(router.add_query_service(ec2::make_service(*ec2_store)));
   GANTRY_RETURN_IF_ERROR(router.add_query_service(sts::make_service(*iam_store)));
   GANTRY_RETURN_IF_ERROR(router.add_query_service(iam::make_service(*iam_store)));
-  std::atomic<uint16_t> port{0};  // known once the server listens (--listen may ask for port 0)
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecr::make_service(*ecr_store, [&port] { return port.load(); })));
   GANTRY_RETURN_IF_ERROR(router.add_json_service(logs::make_service(*logs_store)));
   GANTRY_RETURN_IF_ERROR(router.add_rest_service(

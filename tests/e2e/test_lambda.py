@@ -14,10 +14,11 @@ import time
 import unittest
 import urllib.request
 import zipfile
+from importlib.machinery import SourceFileLoader
 
 from botocore.config import Config
 
-from harness import ACCOUNT, ServerTestCase, skip_unless_containers_run
+from harness import ACCOUNT, REPO, ServerTestCase, skip_unless_containers_run
 from test_ecs_tasks import force_cleanup
 
 RUNTIME = "python%d.%d" % sys.version_info[:2]  # the server runs functions on the Python that runs the tests
@@ -27,6 +28,11 @@ LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
 
 def setUpModule():
     skip_unless_containers_run("Lambda sandboxes")
+
+
+DEBS = os.path.join(REPO, "build", "debs")  # Debian's boto3 1.26 and its dependencies (scripts/install-deps)
+# scripts/seed-workflow lays out that boto3 as the seed bundles its own.
+SEED = SourceFileLoader("seed_workflow", os.path.join(REPO, "scripts", "seed-workflow")).load_module()
 
 
 def package(files):
@@ -316,6 +322,31 @@ class LambdaTest(ServerTestCase):
         self.assertEqual(len(attempts), 3, self.log_messages("echo", []))
         time.sleep(2.5)
         self.assertEqual(len([m for m in self.log_messages("echo", [], timeout=0) if m.startswith("attempt")]), 3)
+
+    def test_an_sdk_that_ignores_aws_endpoint_url_reaches_gantry_over_tls(self):
+        # boto3 1.26 bundled in the package, as the seed bundles its own: it calls https://ecs.us-east-1.
+        # amazonaws.com, which inside the sandbox is Gantry, with a certificate of Gantry's own CA.
+        self.iam.put_role_policy(RoleName="fn-role", PolicyName="ecs", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "ecs:ListClusters", "Resource": "*"}]}))
+        self.server.client("ecs").create_cluster(clusterName="from-old-sdk")
+        files = SEED.bundled_boto3(DEBS)
+        files["app.py"] = ("import boto3, botocore\n"
+                           "def handler(event, context):\n"
+                           "    ecs = boto3.client('ecs')\n"
+                           "    return {'boto3': boto3.__version__, 'where': botocore.__file__,\n"
+                           "            'endpoint': ecs.meta.endpoint_url, 'clusters': ecs.list_clusters()['clusterArns']}\n")
+        self.create(files=files, Timeout=30)
+        r = self.invoke(LogType="Tail")
+        self.assertNotIn("FunctionError", r, r["Body"][:2000])
+        out = json.loads(r["Body"])
+        self.assertTrue(out["boto3"].startswith("1.26."), out)
+        self.assertTrue(out["where"].startswith("/var/task/botocore"), out)
+        self.assertEqual(out["endpoint"], "https://ecs.us-east-1.amazonaws.com")
+        self.assertEqual(out["clusters"], [f"arn:aws:ecs:us-east-1:{ACCOUNT}:cluster/from-old-sdk"])
+        # The CA's key stays on the host; sandboxes get its certificate only.
+        ca_dir = os.path.join(self.server.data_dir, "tls")
+        self.assertEqual(os.stat(os.path.join(ca_dir, "ca.key")).st_mode & 0o777, 0o600)
 
     def test_permissions_policy(self):
         self.create()
