@@ -2,7 +2,7 @@
 
 Gantry runs this file as /var/runtime/bootstrap.py inside a function's sandbox. It speaks the
 AWS Lambda Runtime API (http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/...): import the
-handler named by _HANDLER from $LAMBDA_TASK_ROOT once, then loop forever fetching an event from
+handler named by _HANDLER (or the first argument) from $LAMBDA_TASK_ROOT once, then loop forever fetching an event from
 /invocation/next, calling the handler and posting its result or error. Error bodies, error
 types and log lines copy AWS's own Python runtime (awslambdaric) so functions and their callers
 see what they would see on Lambda.
@@ -354,7 +354,9 @@ def main():
         pass
 
     try:
-        handler = load_handler(os.environ.get("_HANDLER", ""))
+        # In a container image the handler comes as the first argument (the image's CMD), as awslambdaric
+        # takes it; in a .zip function's sandbox, from _HANDLER.
+        handler = load_handler(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("_HANDLER", ""))
     except Exception as e:
         error = (make_error(e.message, e.error_type, e.trace) if isinstance(e, Fault)
                  else error_from_exception(e))

@@ -21,7 +21,9 @@
 #include "lambda/tls_proxy.h"
 #include "runtime/cgroup.h"
 #include "runtime/oci_spec.h"
+#include "runtime/rootfs.h"
 #include "runtime/runc.h"
+#include "supervisor/image_ref.h"
 
 namespace gantry::sandbox {
 
@@ -34,7 +36,7 @@ namespace {
 constexpr uint16_t kRuntimeApiPort = 9001;
 constexpr uint16_t kApiPort = 4566;
 constexpr uint16_t kTlsPort = 443;
-constexpr std::string_view kCaBundle = "/var/runtime/ca.pem";
+constexpr std::string_view kCaBundle = "/etc/gantry-ca.pem";
 constexpr uint32_t kUid = 993;  // Lambda's sbx_user1051
 constexpr uint32_t kGid = 990;
 constexpr auto kInitLimit = std::chrono::seconds(10);          // Lambda's init phase limit
@@ -129,6 +131,8 @@ struct Sandbox {
   std::string runtime_id;
   fs::path dir;
   std::string cgroups_path;
+  std::optional<runtime::RootfsPlan> rootfs;  // Image functions: the overlay of the image's layers
+  std::optional<runtime::ImageConfig> image_config;
   std::string log_stream;
   bool logs_enabled = true;
   bool create_group = true;
@@ -205,6 +209,11 @@ class SandboxPool::Impl {
       return;
     }
     clean_stale_sandboxes();
+    if (auto st = d_.os.make_dirs(options_.data_dir / "layers"); !st.ok()) {
+      reason_ = st.error().message;
+      return;
+    }
+    layers_ = std::make_unique<runtime::LayerCache>(d_.os, options_.data_dir / "layers");
     // The TLS relay is for old SDKs only: without it functions still reach Gantry via AWS_ENDPOINT_URL.
     auto ca = LocalCa::load_or_create(options_.data_dir / "tls");
     if (ca.ok() && d_.api_port) {
@@ -372,7 +381,7 @@ class SandboxPool::Impl {
                                                         kUid, kGid)));
     GANTRY_RETURN_IF_ERROR(d_.os.write_file(rootfs / "etc/group", fmt::format("root:x:0:\nsbx_user1051:x:{}:\n", kGid)));
     GANTRY_RETURN_IF_ERROR(d_.os.write_file(rootfs / "etc/nsswitch.conf", "hosts: files\n"));
-    for (const auto& f : {"etc/hosts", "etc/hostname", "etc/resolv.conf"})
+    for (const auto& f : {"etc/hosts", "etc/hostname", "etc/resolv.conf", "etc/gantry-ca.pem"})
       GANTRY_RETURN_IF_ERROR(d_.os.write_file(rootfs / f, ""));
     GANTRY_RETURN_IF_ERROR(d_.os.make_dirs(runtime_dir));
     GANTRY_RETURN_IF_ERROR(d_.os.write_file(runtime_dir / "bootstrap.py", kBootstrapSource));
@@ -386,6 +395,7 @@ class SandboxPool::Impl {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(root_ / "sandboxes", ec)) {
       for (const auto& ns : {"net", "ipc", "uts"}) (void)d_.os.unmount(entry.path() / "ns" / ns, MNT_DETACH);
+      (void)d_.os.unmount(entry.path() / "rootfs", MNT_DETACH);
       (void)d_.os.remove_all(entry.path());
     }
   }
@@ -446,6 +456,7 @@ class SandboxPool::Impl {
         GANTRY_RETURN_IF_ERROR(tls_->add(s->id, tls_fd, certificate));
         tls_added = true;
       }
+      if (!spec.image.empty()) GANTRY_RETURN_IF_ERROR(image_rootfs(*s));
       GANTRY_ASSIGN_OR_RETURN(auto config, container_spec(*s, files, *creds));
       GANTRY_RETURN_IF_ERROR(runc_->write_bundle(s->dir, config));
       return runc_->run_detached(s->runtime_id, s->dir);
@@ -489,6 +500,8 @@ class SandboxPool::Impl {
     if (api_id && d_.stop_api) d_.stop_api(*api_id);
     if (ns_made)
       for (const auto& ns : {"net", "ipc", "uts"}) (void)d_.os.unmount(s->dir / "ns" / ns, MNT_DETACH);
+    if (s->rootfs)
+      if (auto st = runtime::unmount_rootfs(d_.os, *s->rootfs); !st.ok()) spdlog::warn("lambda: {}", st.error().message);
     (void)d_.os.remove_all(s->dir);
     std::lock_guard lock(mu_);
     s->state = State::kDead;
@@ -500,6 +513,25 @@ class SandboxPool::Impl {
     cv_.notify_all();
   }
 
+  // An Image function's root: the image's layers (unpacked once into the shared layer cache) under an overlay.
+  Status image_rootfs(Sandbox& s) {
+    GANTRY_ASSIGN_OR_RETURN(auto resolved,
+                            supervisor::resolve_local_image(d_.os, d_.ecr, d_.blobs, s.spec.scope, s.spec.image));
+    GANTRY_ASSIGN_OR_RETURN(auto lowers, layers_->ensure_all(resolved.first, runtime::blob_store_blobs(d_.blobs)));
+    GANTRY_ASSIGN_OR_RETURN(auto plan, runtime::plan_rootfs(lowers, s.dir));
+    GANTRY_RETURN_IF_ERROR(runtime::mount_rootfs(d_.os, plan));
+    s.rootfs = plan;
+    s.image_config = resolved.first.config;
+    return {};
+  }
+
+ public:
+  Result<std::string> resolve_image(const Scope& scope, const std::string& uri) {
+    GANTRY_ASSIGN_OR_RETURN(auto resolved, supervisor::resolve_local_image(d_.os, d_.ecr, d_.blobs, scope, uri));
+    return resolved.second;
+  }
+
+ private:
   // With IAM enforced, Lambda writes logs only as far as the role allows, as on AWS.
   void check_log_permissions(Sandbox& s) {
     if (!d_.role_allows) return;
@@ -521,18 +553,31 @@ class SandboxPool::Impl {
   Result<std::string> container_spec(const Sandbox& s, const runtime::NamespaceFiles& ns, const RoleCredentials& creds) {
     const auto& f = s.spec;
     runtime::ContainerSpecInput in;
-    in.image.entrypoint = std::vector<std::string>{python_.executable, "/var/runtime/bootstrap.py"};
-    in.image.working_dir = "/var/task";
+    const bool image_package = s.image_config.has_value();
+    if (image_package) {
+      in.image = *s.image_config;
+      in.entry_point = f.entry_point;
+      in.command = f.command;
+      if (!f.working_directory.empty()) in.working_directory = f.working_directory;
+      in.rootfs = s.rootfs->target;
+    } else {
+      in.image.entrypoint = std::vector<std::string>{python_.executable, "/var/runtime/bootstrap.py"};
+      in.image.working_dir = "/var/task";
+      in.rootfs = (root_ / "rootfs").string();
+    }
     std::string handler_env = f.handler;
     std::vector<std::pair<std::string, std::string>> env = f.environment;
     auto set = [&](std::string k, std::string v) { env.emplace_back(std::move(k), std::move(v)); };
-    set("PATH", fmt::format("{}:/usr/local/bin:/usr/bin:/bin", fs::path(python_.executable).parent_path().string()));
-    set("LANG", "C.UTF-8");
+    if (!image_package) {
+      set("PATH", fmt::format("{}:/usr/local/bin:/usr/bin:/bin", fs::path(python_.executable).parent_path().string()));
+      set("LANG", "C.UTF-8");
+    }
     set("TZ", ":UTC");
-    set("_HANDLER", f.handler);
+    if (!image_package) set("_HANDLER", f.handler);
     set("AWS_REGION", f.scope.region);
     set("AWS_DEFAULT_REGION", f.scope.region);
-    set("AWS_EXECUTION_ENV", "AWS_Lambda_" + f.runtime);
+    if (!image_package) set("AWS_EXECUTION_ENV", "AWS_Lambda_" + f.runtime);
+    if (image_package && f.command && !f.command->empty()) set("_HANDLER", f.command->front());
     set("AWS_LAMBDA_FUNCTION_NAME", f.name);
     set("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", std::to_string(f.memory_mb));
     set("AWS_LAMBDA_FUNCTION_VERSION", f.version);
@@ -568,18 +613,20 @@ class SandboxPool::Impl {
     in.hosts_file = (s.dir / "hosts").string();
     in.resolv_conf_file = (s.dir / "resolv.conf").string();
     in.hostname_file = (s.dir / "hostname").string();
-    in.rootfs = (root_ / "rootfs").string();
     GANTRY_RETURN_IF_ERROR(d_.os.write_file(in.hosts_file, hosts));
     GANTRY_RETURN_IF_ERROR(d_.os.write_file(in.resolv_conf_file, ""));
     GANTRY_RETURN_IF_ERROR(d_.os.write_file(in.hostname_file, runtime::hostname_file_content("sandbox")));
     GANTRY_ASSIGN_OR_RETURN(auto spec, runtime::build_oci_spec(in));
     auto& mounts = spec["mounts"].as_array();
-    mounts.push_back(mount("/usr", "bind", "/usr", {"rbind", "rprivate", "ro", "nosuid", "nodev"}));
-    for (const auto& host : host_binds_)
-      mounts.push_back(mount(host, "bind", host, {"rbind", "rprivate", "ro", "nosuid", "nodev"}));
-    mounts.push_back(mount("/var/task", "bind", f.code_dir.string(), {"rbind", "rprivate", "ro", "nosuid", "nodev"}));
-    mounts.push_back(mount("/var/runtime", "bind", (root_ / "runtime").string(),
-                           {"rbind", "rprivate", "ro", "nosuid", "nodev"}));
+    const std::vector<std::string> ro{"rbind", "rprivate", "ro", "nosuid", "nodev"};
+    if (!image_package) {
+      mounts.push_back(mount("/usr", "bind", "/usr", ro));
+      for (const auto& host : host_binds_) mounts.push_back(mount(host, "bind", host, ro));
+      mounts.push_back(mount("/var/task", "bind", f.code_dir.string(), ro));
+      mounts.push_back(mount("/var/runtime", "bind", (root_ / "runtime").string(), ro));
+    }
+    if (tls_enabled(f.scope.region))
+      mounts.push_back(mount(std::string(kCaBundle), "bind", (root_ / "runtime" / "ca.pem").string(), ro));
     mounts.push_back(mount("/tmp", "tmpfs", "tmpfs",
                            {"nosuid", "nodev", "mode=1777", fmt::format("size={}m", f.ephemeral_mb)}));
     return json::serialize(spec);
@@ -913,6 +960,7 @@ class SandboxPool::Impl {
   fs::path root_;
   std::vector<std::string> host_binds_;
   std::unique_ptr<RuntimeApi> api_;
+  std::unique_ptr<runtime::LayerCache> layers_;
   std::unique_ptr<LocalCa> ca_;
   std::unique_ptr<TlsProxy> tls_;
   std::map<std::string, ServerCertificate> certificates_;  // by region, under mu_
@@ -946,6 +994,9 @@ SandboxPool::~SandboxPool() { shutdown(); }
 
 std::string SandboxPool::unavailable_reason() const { return impl_->reason(); }
 std::vector<std::string> SandboxPool::runtimes() const { return impl_->runtimes(); }
+Result<std::string> SandboxPool::resolve_image(const Scope& scope, const std::string& image_uri) {
+  return impl_->resolve_image(scope, image_uri);
+}
 void SandboxPool::invoke(lambda::Invocation invocation, std::function<void(Result<lambda::InvocationResult>)> done) {
   if (auto reason = impl_->reason(); !reason.empty())
     return done(make_error(ErrorKind::kLambdaService, "Gantry cannot run functions on this host: " + reason));

@@ -14,6 +14,9 @@
 //   on port 443 with a certificate of its own CA (local_ca.h), which the sandbox trusts (AWS_CA_BUNDLE,
 //   SSL_CERT_FILE, REQUESTS_CA_BUNDLE: /var/runtime/ca.pem) and relays the requests to its API.
 //   credentials: a session of the function's role for lambda.amazonaws.com (AWS_ACCESS_KEY_ID, ...).
+// Image functions: the image's layers (Gantry's registry, unpacked once into the layer cache the task
+// supervisor shares) as a read-only overlay root, its ENTRYPOINT/CMD/WORKDIR unless the function's
+// ImageConfig overrides them, its environment under Lambda's; the image brings its own runtime client.
 // One invocation at a time per sandbox; an idle sandbox of the same configuration is reused (warm start),
 // otherwise a new one starts, up to the function's reserved concurrency (TooManyRequestsException past
 // it). A timeout kills the sandbox. Idle sandboxes stop after `idle_seconds`; none lives longer than its
@@ -38,6 +41,8 @@
 #include "core/random.h"
 #include "runtime/os.h"
 #include "services/lambda/invoker.h"
+#include "image/blob_store.h"
+#include "services/ecr/model.h"
 #include "services/logs/sink.h"
 
 namespace gantry::sandbox {
@@ -61,6 +66,8 @@ struct RoleCredentials {
 struct PoolDeps {
   runtime::Os& os;
   logs::Sink& logs;
+  ecr::EcrStore& ecr;       // images of Image functions, from Gantry's registry
+  image::BlobStore& blobs;
   const Clock& clock;
   Random& random;
   // A session of `role_arn` for lambda.amazonaws.com; an error when Lambda cannot assume it.
@@ -86,6 +93,7 @@ class SandboxPool final : public lambda::Invoker {
 
   std::string unavailable_reason() const override;
   std::vector<std::string> runtimes() const override;
+  Result<std::string> resolve_image(const Scope& scope, const std::string& image_uri) override;
   void invoke(lambda::Invocation invocation, std::function<void(Result<lambda::InvocationResult>)> done) override;
   void enqueue(lambda::Invocation invocation) override;
   void retire(const Scope& scope, const std::string& function_name) override;

@@ -163,7 +163,7 @@ Status run(const Config& config) {
   std::atomic<uint16_t> port{0};  // known once the server listens (--listen may ask for port 0)
   // Lambda: sandboxes reach Gantry's API through a listener inside each sandbox, served like the main one.
   http::Server* api_server = nullptr;  // set once the server exists; sandboxes start only after that
-  sandbox::PoolDeps pool_deps{os, *log_sink, clock, random, nullptr, nullptr, nullptr, nullptr};
+  sandbox::PoolDeps pool_deps{os, *log_sink, *ecr_store, *blobs, clock, random, nullptr, nullptr, nullptr, nullptr};
   pool_deps.role_credentials = [&](const Scope& scope, const std::string& role_arn,
                                    const std::string& session) -> Result<sandbox::RoleCredentials> {
     GANTRY_ASSIGN_OR_RETURN(auto s, iam::service_session(*iam_store, scope.account, role_arn, "lambda.amazonaws.com",

@@ -13,6 +13,10 @@
 
 #include "core/arn.h"
 #include "core/error.h"
+#include "image/blob_store.h"
+#include "runtime/os.h"
+#include "runtime/rootfs.h"
+#include "services/ecr/model.h"
 
 namespace gantry::supervisor {
 
@@ -29,5 +33,13 @@ Result<ImageRef> parse_image_ref(std::string_view text);
 
 // True when `ref` names Gantry's registry (an ECR-style host, or loopback).
 bool is_local_registry(const ImageRef& ref);
+
+// The image `text` names in Gantry's registry (its repository in `default_scope` unless an ECR-style host
+// names another account or region), resolved to its layers and config for linux/amd64: (image, manifest
+// digest). Another registry, or an image the registry lacks → an error saying so.
+Result<std::pair<runtime::ResolvedImage, std::string>> resolve_local_image(runtime::Os& os, ecr::EcrStore& ecr,
+                                                                          image::BlobStore& blobs,
+                                                                          const Scope& default_scope,
+                                                                          const std::string& text);
 
 }  // namespace gantry::supervisor

@@ -865,58 +865,7 @@ class Supervisor::Impl {
 
   // The image a container names: (resolved image, manifest digest), from Gantry's registry only.
   Result<std::pair<runtime::ResolvedImage, std::string>> resolve(const Scope& task_scope, const std::string& text) {
-    GANTRY_ASSIGN_OR_RETURN(auto ref, parse_image_ref(text));
-    if (!is_local_registry(ref)) {
-      return make_error(ErrorKind::kRuntimeImageInvalid,
-                        ref.host.empty()
-                            ? fmt::format("'{}' names Docker Hub; Gantry runs images from its own registry only (it "
-                                          "never pulls from the internet): push the image to Gantry's registry and "
-                                          "use its repository URI",
-                                          text)
-                            : fmt::format("'{}' is another registry; Gantry runs images from its own registry only "
-                                          "(<account>.dkr.ecr.<region>.localhost:<port>/<repository> or "
-                                          "127.0.0.1:<port>/<repository>)",
-                                          ref.host));
-    }
-    Scope scope = ref.scope.value_or(task_scope);
-    std::string digest = ref.digest;
-    Status found = d_.ecr.read([&](ecr::EcrTables& t) -> Status {
-      auto repo = t.find_repository(scope, ref.repository);
-      if (!repo)
-        return make_error(ErrorKind::kEcrRepositoryNotFound,
-                          fmt::format("repository '{}' does not exist in the registry of account {} in {}",
-                                      ref.repository, scope.account, scope.region));
-      if (digest.empty()) {
-        auto d = t.tag_digest(scope, ref.repository, ref.tag);
-        if (!d)
-          return make_error(ErrorKind::kEcrImageNotFound,
-                            fmt::format("{}:{}: not found: manifest unknown: the repository has no image tagged '{}'",
-                                        ref.repository, ref.tag, ref.tag));
-        digest = *d;
-      } else if (!t.find_image(scope, ref.repository, digest)) {
-        return make_error(ErrorKind::kEcrImageNotFound,
-                          fmt::format("{}@{}: not found: manifest unknown", ref.repository, digest));
-      }
-      return {};
-    });
-    GANTRY_RETURN_IF_ERROR(found);
-    GANTRY_ASSIGN_OR_RETURN(auto manifest, image::Digest::parse(digest));
-    // Manifests live in the ECR store (an index's entries too, pushed by digest to the same repository).
-    auto manifests = [&](const image::Digest& want) -> Result<std::string> {
-      std::string bytes;
-      GANTRY_RETURN_IF_ERROR(d_.ecr.read([&](ecr::EcrTables& t) -> Status {
-        auto image = t.find_image(scope, ref.repository, want.str());
-        if (!image)
-          return make_error(ErrorKind::kEcrImageNotFound,
-                            fmt::format("{}@{}: not found: manifest unknown", ref.repository, want.str()));
-        bytes = image->manifest;
-        return {};
-      }));
-      return bytes;
-    };
-    GANTRY_ASSIGN_OR_RETURN(auto resolved, runtime::resolve_image(d_.os, runtime::blob_store_blobs(d_.blobs),
-                                                                  manifest, "amd64", manifests));
-    return std::make_pair(std::move(resolved), digest);
+    return resolve_local_image(d_.os, d_.ecr, d_.blobs, task_scope, text);
   }
 
   // Starts containers in dependsOn order, relays stop requests, and returns when every started

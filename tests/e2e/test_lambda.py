@@ -19,7 +19,8 @@ from importlib.machinery import SourceFileLoader
 from botocore.config import Config
 
 from harness import ACCOUNT, REPO, ServerTestCase, skip_unless_containers_run
-from test_ecs_tasks import force_cleanup
+import oci_helpers
+from test_ecs_tasks import force_cleanup, layout_image, push_test_image
 
 RUNTIME = "python%d.%d" % sys.version_info[:2]  # the server runs functions on the Python that runs the tests
 LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -347,6 +348,50 @@ class LambdaTest(ServerTestCase):
         # The CA's key stays on the host; sandboxes get its certificate only.
         ca_dir = os.path.join(self.server.data_dir, "tls")
         self.assertEqual(os.stat(os.path.join(ca_dir, "ca.key")).st_mode & 0o777, 0o600)
+
+    def test_container_image_function_runs_the_images_runtime(self):
+        # An image in Gantry's registry: the python test image plus the handler and a runtime client (Gantry's
+        # own, copied in as a user would copy awslambdaric), ENTRYPOINT the client, CMD the handler.
+        with open(os.path.join(REPO, "runtime", "python", "bootstrap.py"), "rb") as f:
+            client = f.read()
+        push_test_image(self.server, "python", "fn-image", tag="base")
+        manifest, media_type, blobs = layout_image("python")
+        base = json.loads(manifest)
+        config = json.loads(blobs[0])
+        layer, tar = oci_helpers.layer_tar_gz({
+            "var/task/app.py": b"import os\ndef handler(event, context):\n"
+                               b"    return {'in_image': os.path.exists('/var/task/app.py'), 'event': event,\n"
+                               b"            'cwd': os.getcwd(), 'mode': os.environ.get('MODE')}\n",
+            "var/runtime/client.py": client})
+        config["config"].update({"Entrypoint": ["python3", "/var/runtime/client.py"], "Cmd": ["app.handler"],
+                                 "WorkingDir": "/var/task", "Env": config["config"]["Env"] + ["MODE=from-image"]})
+        config["rootfs"]["diff_ids"].append(oci_helpers.sha256(tar))
+        config_bytes = json.dumps(config).encode()
+        base["config"] = dict(base["config"], digest=oci_helpers.sha256(config_bytes), size=len(config_bytes))
+        base["layers"].append({"mediaType": oci_helpers.OCI_LAYER_GZIP, "digest": oci_helpers.sha256(layer),
+                               "size": len(layer)})
+        reg = oci_helpers.Registry(self.server, oci_helpers.registry_password(self.server))
+        for data in (config_bytes, layer):
+            reg.push_blob("fn-image", data)
+        status, _, body = reg.put_manifest("fn-image", "v1", json.dumps(base).encode(), media_type)
+        self.assertEqual(status, 201, body)
+        uri = f"{ACCOUNT}.dkr.ecr.us-east-1.localhost:{self.server.port}/fn-image:v1"
+        created = self.lam.create_function(FunctionName="img", Role=self.role, PackageType="Image",
+                                           Code={"ImageUri": uri})
+        self.assertEqual(created["PackageType"], "Image")
+        self.assertNotIn("Runtime", created)
+        got = self.lam.get_function(FunctionName="img")
+        self.assertEqual(got["Code"]["RepositoryType"], "ECR")
+        self.assertIn("@sha256:" + created["CodeSha256"], got["Code"]["ResolvedImageUri"])
+        r = self.invoke(name="img", payload={"k": "v"})
+        self.assertNotIn("FunctionError", r, r["Body"])
+        self.assertEqual(json.loads(r["Body"]), {"in_image": True, "event": {"k": "v"}, "cwd": "/var/task",
+                                                 "mode": "from-image"})
+        self.assertAwsError("InvalidParameterValueException", self.lam.create_function, FunctionName="nope",
+                            Role=self.role, PackageType="Image",
+                            Code={"ImageUri": f"127.0.0.1:{self.server.port}/no-such-repo:latest"})
+        self.assertAwsError("InvalidParameterValueException", self.lam.create_function, FunctionName="hub",
+                            Role=self.role, PackageType="Image", Code={"ImageUri": "python:3.11"})
 
     def test_permissions_policy(self):
         self.create()

@@ -188,7 +188,23 @@ FunctionSpec function_spec(const Deps& deps, const Scope& scope, const Function&
       for (const auto& [k, val] : vars->as_object())
         if (val.is_string()) s.environment.emplace_back(std::string(k), std::string(val.as_string()));
   }
-  s.code_dir = deps.code_root / v.code_id;
+  if (v.image.empty()) s.code_dir = deps.code_root / v.code_id;
+  s.image = v.image;
+  if (auto* r = c.if_contains("ImageConfigResponse"); r && r->is_object()) {
+    if (auto* ic = r->as_object().if_contains("ImageConfig"); ic && ic->is_object()) {
+      auto strings = [&](std::string_view key) -> std::optional<std::vector<std::string>> {
+        auto* a = ic->as_object().if_contains(key);
+        if (a == nullptr || !a->is_array()) return std::nullopt;
+        std::vector<std::string> out;
+        for (const auto& x : a->as_array())
+          if (x.is_string()) out.emplace_back(x.as_string());
+        return out;
+      };
+      s.entry_point = strings("EntryPoint");
+      s.command = strings("Command");
+      s.working_directory = get_string(ic->as_object(), "WorkingDirectory").value_or("");
+    }
+  }
   s.log_group = fmt::format("/aws/lambda/{}", f.name);
   if (auto* l = c.if_contains("LoggingConfig"); l && l->is_object())
     s.log_group = get_string(l->as_object(), "LogGroup").value_or(s.log_group);

@@ -102,7 +102,7 @@ Status check_unsupported(const json::object& in) {
     return true;
   };
   for (std::string_view key : {"Layers", "VpcConfig", "FileSystemConfigs", "DeadLetterConfig", "KMSKeyArn",
-                               "CodeSigningConfigArn", "ImageConfig", "SnapStart"}) {
+                               "CodeSigningConfigArn", "SnapStart"}) {
     if (non_empty(key))
       return invalid(fmt::format("Gantry does not support {} for functions yet (see docs/lambda.md)", key));
   }
@@ -118,18 +118,36 @@ Status check_unsupported(const json::object& in) {
 
 // Unpacks a ZipFile (base64 in the request) into a new code directory; the zip itself is kept beside it
 // for GetFunction's Code.Location.
+// An Image function's code is its image in Gantry's registry, pinned by digest.
 struct StoredCode {
   std::string id;
   int64_t size = 0;
   std::string sha256;
+  std::string image;  // Image: <registry>/<repository>@sha256:...
 };
 
-Result<StoredCode> store_code(const Deps& deps, const api::RequestContext& ctx, const json::object& code) {
+Result<StoredCode> store_image(const Deps& deps, const api::RequestContext& ctx, const json::object& code) {
+  auto uri = get_string(code, "ImageUri");
+  if (!uri || get_string(code, "ZipFile"))
+    return invalid("Please provide ImageUri when updating a function with packageType Image.");
+  auto digest = deps.invoker.resolve_image(ctx.scope, *uri);
+  if (!digest)
+    return invalid(fmt::format("Source image {} does not exist. Provide a valid source image. ({})", *uri,
+                               digest.error().message));
+  // Pinned as ResolvedImageUri shows it: the repository, without tag or digest, at the digest.
+  std::string base = uri->substr(0, uri->find('@'));
+  if (auto colon = base.rfind(':'); colon != std::string::npos && colon > base.rfind('/')) base.resize(colon);
+  return StoredCode{"", 0, digest->substr(digest->find(':') + 1), base + "@" + *digest};
+}
+
+Result<StoredCode> store_code(const Deps& deps, const api::RequestContext& ctx, const json::object& code,
+                              bool image_package) {
   if (get_string(code, "S3Bucket") || get_string(code, "S3Key"))
     return invalid("Gantry has no S3: upload the deployment package in the request (Code.ZipFile, aws lambda "
                    "--zip-file fileb://package.zip)");
+  if (image_package) return store_image(deps, ctx, code);
   if (get_string(code, "ImageUri"))
-    return invalid("Gantry does not run container image functions yet: use PackageType Zip with Code.ZipFile");
+    return invalid("ImageUri is for functions of PackageType Image; this one takes a ZipFile");
   auto b64 = get_string(code, "ZipFile");
   if (!b64) return invalid("Code must contain ZipFile (Gantry has no S3 to fetch a package from)");
   auto zip = base64_decode(*b64);
@@ -154,6 +172,7 @@ Result<StoredCode> store_code(const Deps& deps, const api::RequestContext& ctx, 
 }
 
 void drop_code(const Deps& deps, const std::string& id) {
+  if (id.empty()) return;  // an Image function's
   std::error_code ec;
   fs::remove_all(deps.code_root / id, ec);
   fs::remove(deps.code_root / (id + ".zip"), ec);
@@ -193,6 +212,8 @@ void apply_configuration(json::object& c, const json::object& in) {
     auto& lc = c["LoggingConfig"].as_object();
     if (auto g = get_string(l->as_object(), "LogGroup")) lc["LogGroup"] = *g;
   }
+  if (auto* i = in.if_contains("ImageConfig"); i && i->is_object())
+    c["ImageConfigResponse"] = json::object{{"ImageConfig", i->as_object()}};
 }
 
 Status check_limits(const json::object& c) {
@@ -210,10 +231,15 @@ Status check_limits(const json::object& c) {
 }
 
 json::object get_function_document(const Deps& deps, const Function& f, const Version& v) {
-  json::object out{{"Configuration", v.config},
-                   {"Code", json::object{{"RepositoryType", "S3"},
-                                         {"Location", fmt::format("http://127.0.0.1:{}/_gantry/lambda/code/{}.zip",
-                                                                  deps.port ? deps.port() : 4566, v.code_id)}}}};
+  json::object code;
+  if (!v.image.empty()) {
+    code = json::object{{"RepositoryType", "ECR"}, {"ImageUri", v.image}, {"ResolvedImageUri", v.image}};
+  } else {
+    code = json::object{{"RepositoryType", "S3"},
+                        {"Location", fmt::format("http://127.0.0.1:{}/_gantry/lambda/code/{}.zip",
+                                                 deps.port ? deps.port() : 4566, v.code_id)}};
+  }
+  json::object out{{"Configuration", v.config}, {"Code", std::move(code)}};
   if (!f.tags.empty()) out["Tags"] = f.tags;
   if (f.reserved_concurrency) out["Concurrency"] = json::object{{"ReservedConcurrentExecutions", *f.reserved_concurrency}};
   return out;
@@ -222,23 +248,26 @@ json::object get_function_document(const Deps& deps, const Function& f, const Ve
 Result<api::RestResponse> create_function(const Deps& deps, api::RequestContext& ctx, json::object& in) {
   GANTRY_ASSIGN_OR_RETURN(auto ref, parse_function_ref(ctx, get_string(in, "FunctionName").value_or(""), std::nullopt,
                                                        false));
-  std::string package_type = get_string(in, "PackageType").value_or("Zip");
-  if (package_type != "Zip")
-    return invalid("Gantry does not run container image functions yet: use PackageType Zip with Code.ZipFile");
+  const bool image_package = get_string(in, "PackageType").value_or("Zip") == "Image";
   auto runtime = get_string(in, "Runtime");
   auto handler = get_string(in, "Handler");
-  if (!runtime) return invalid("Runtime is required for .zip deployment packages.");
-  if (!handler) return invalid("Handler is required for .zip deployment packages.");
-  GANTRY_RETURN_IF_ERROR(check_runtime(deps, *runtime));
+  if (image_package) {
+    if (runtime || handler)
+      return invalid("Runtime and Handler are not supported for functions of PackageType Image: the image's "
+                     "ENTRYPOINT and CMD (or ImageConfig) say what runs");
+  } else {
+    if (!runtime) return invalid("Runtime is required for .zip deployment packages.");
+    if (!handler) return invalid("Handler is required for .zip deployment packages.");
+    GANTRY_RETURN_IF_ERROR(check_runtime(deps, *runtime));
+    if (in.contains("ImageConfig")) return invalid("ImageConfig is for functions of PackageType Image");
+  }
   GANTRY_RETURN_IF_ERROR(check_unsupported(in));
   GANTRY_RETURN_IF_ERROR(check_environment(in));
   std::string role = get_string(in, "Role").value_or("");
   GANTRY_RETURN_IF_ERROR(check_role(ctx, role));
   json::object config{{"FunctionName", ref.name},
                       {"FunctionArn", function_arn(ctx.scope, ref.name)},
-                      {"Runtime", *runtime},
                       {"Role", role},
-                      {"Handler", *handler},
                       {"Description", ""},
                       {"Timeout", 3},
                       {"MemorySize", 128},
@@ -246,17 +275,19 @@ Result<api::RestResponse> create_function(const Deps& deps, api::RequestContext&
                       {"TracingConfig", json::object{{"Mode", "PassThrough"}}},
                       {"State", "Active"},
                       {"LastUpdateStatus", "Successful"},
-                      {"PackageType", "Zip"},
+                      {"PackageType", image_package ? "Image" : "Zip"},
                       {"Architectures", json::array{"x86_64"}},
                       {"EphemeralStorage", json::object{{"Size", 512}}},
                       {"SnapStart", json::object{{"ApplyOn", "None"}, {"OptimizationStatus", "Off"}}},
                       {"LoggingConfig", json::object{{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/" + ref.name}}}};
+  if (runtime) config["Runtime"] = *runtime;
+  if (handler) config["Handler"] = *handler;
   apply_configuration(config, in);
   GANTRY_RETURN_IF_ERROR(check_limits(config));
   json::object code;
   if (auto* c = in.if_contains("Code"); c && c->is_object()) code = c->as_object();
-  // The package is unpacked before the function exists, so a bad one changes nothing.
-  GANTRY_ASSIGN_OR_RETURN(auto stored, store_code(deps, ctx, code));
+  // The package is unpacked (or the image found) before the function exists, so a bad one changes nothing.
+  GANTRY_ASSIGN_OR_RETURN(auto stored, store_code(deps, ctx, code, image_package));
   config["CodeSize"] = stored.size;
   config["CodeSha256"] = stored.sha256;
   config["LastModified"] = last_modified(ctx.now);
@@ -269,7 +300,7 @@ Result<api::RestResponse> create_function(const Deps& deps, api::RequestContext&
       return make_error(ErrorKind::kLambdaResourceConflict,
                         fmt::format("Function already exist: {}", ref.name));
     Function f{ctx.scope.account, ctx.scope.region, ref.name, tags, {}, std::nullopt, 0, store::to_ms(ctx.now)};
-    t.put_version(ctx.scope, ref.name, Version{std::string(kLatest), config, stored.id});
+    t.put_version(ctx.scope, ref.name, Version{std::string(kLatest), config, stored.id, stored.image});
     json::object out = config;
     if (publish) {
       f.last_version = 1;
@@ -277,7 +308,7 @@ Result<api::RestResponse> create_function(const Deps& deps, api::RequestContext&
       v1["Version"] = "1";
       v1["FunctionArn"] = qualified_arn(ctx.scope, ref.name, "1");
       v1["RevisionId"] = ctx.random->uuid4();
-      t.put_version(ctx.scope, ref.name, Version{"1", v1, stored.id});
+      t.put_version(ctx.scope, ref.name, Version{"1", v1, stored.id, stored.image});
       out = v1;
     }
     t.put_function(f);
@@ -334,7 +365,13 @@ Result<api::RestResponse> update_code(const Deps& deps, api::RequestContext& ctx
     json::object probe{{"Architectures", *a}};
     GANTRY_RETURN_IF_ERROR(check_unsupported(probe));
   }
-  GANTRY_ASSIGN_OR_RETURN(auto stored, store_code(deps, ctx, in));
+  auto current = deps.store.read([&](LambdaTables& t) -> Result<json::object> {
+    auto v = t.find_version(ctx.scope, ref.name, kLatest);
+    if (!v) return not_found_function(ctx.scope, ref.name);
+    return v->config;
+  });
+  if (!current) return current.error();
+  GANTRY_ASSIGN_OR_RETURN(auto stored, store_code(deps, ctx, in, get_string(*current, "PackageType") == "Image"));
   std::string old_code;
   auto r = deps.store.write([&](LambdaTables& t) -> Result<json::object> {
     if (!t.find_function(ctx.scope, ref.name)) return not_found_function(ctx.scope, ref.name);
@@ -346,6 +383,7 @@ Result<api::RestResponse> update_code(const Deps& deps, api::RequestContext& ctx
                         "GetAlias API to retrieve the latest Revision Id");
     old_code = v->code_id;
     v->code_id = stored.id;
+    v->image = stored.image;
     v->config["CodeSize"] = stored.size;
     v->config["CodeSha256"] = stored.sha256;
     v->config["LastModified"] = last_modified(ctx.now);
@@ -360,7 +398,7 @@ Result<api::RestResponse> update_code(const Deps& deps, api::RequestContext& ctx
       pub["Version"] = n;
       pub["FunctionArn"] = qualified_arn(ctx.scope, ref.name, n);
       pub["RevisionId"] = ctx.random->uuid4();
-      t.put_version(ctx.scope, ref.name, Version{n, pub, stored.id});
+      t.put_version(ctx.scope, ref.name, Version{n, pub, stored.id, stored.image});
       t.put_function(f);
       out = pub;
     }
@@ -389,6 +427,10 @@ Result<api::RestResponse> update_configuration(const Deps& deps, api::RequestCon
       return make_error(ErrorKind::kLambdaPreconditionFailed,
                         "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/"
                         "GetAlias API to retrieve the latest Revision Id");
+    const bool image_package = get_string(v->config, "PackageType") == "Image";
+    if (!image_package && in.contains("ImageConfig")) return invalid("ImageConfig is for functions of PackageType Image");
+    if (image_package && (in.contains("Runtime") || in.contains("Handler")))
+      return invalid("Runtime and Handler are not supported for functions of PackageType Image");
     apply_configuration(v->config, in);
     GANTRY_RETURN_IF_ERROR(check_limits(v->config));
     v->config["LastModified"] = last_modified(ctx.now);

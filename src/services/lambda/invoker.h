@@ -29,7 +29,13 @@ struct FunctionSpec {
   int64_t timeout_seconds = 3;
   int64_t ephemeral_mb = 512;
   std::vector<std::pair<std::string, std::string>> environment;
-  std::filesystem::path code_dir;  // unpacked deployment package, mounted read-only at /var/task
+  std::filesystem::path code_dir;  // Zip: the unpacked deployment package, mounted read-only at /var/task
+  // Image: the image in Gantry's registry, pinned by digest ("<registry>/<repository>@sha256:..."), and the
+  // function's ImageConfig overrides of the image's ENTRYPOINT, CMD and WORKDIR.
+  std::string image;
+  std::optional<std::vector<std::string>> entry_point;
+  std::optional<std::vector<std::string>> command;
+  std::string working_directory;
   std::string log_group;           // "/aws/lambda/<name>"
   std::optional<int64_t> reserved_concurrency;
   std::string sandbox_key;         // version + RevisionId: a new configuration or code gets new sandboxes
@@ -55,8 +61,11 @@ class Invoker {
   virtual ~Invoker() = default;
   // Why functions cannot run on this host (no root, no runc, no Python for the runtime); empty when they can.
   virtual std::string unavailable_reason() const = 0;
-  // The runtimes this host provides ("python3.11"), each with what it runs on.
+  // The runtimes this host provides ("python3.11").
   virtual std::vector<std::string> runtimes() const = 0;
+  // The digest ("sha256:...") of the image `image_uri` names in Gantry's registry; an error saying why when
+  // it is not there.
+  virtual Result<std::string> resolve_image(const Scope& scope, const std::string& image_uri) = 0;
   // Runs `invocation` synchronously in a warm or new sandbox and calls `done` once, from a worker thread,
   // when it ended. Errors (kLambdaTooManyRequests when the function's concurrency is used up,
   // kLambdaService when no sandbox could start) are Gantry's; a function that failed is a result with

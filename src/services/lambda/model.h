@@ -34,7 +34,8 @@ struct Function {
 struct Version {
   std::string version;                  // "$LATEST", "1", ...
   boost::json::object config;           // FunctionConfiguration as GetFunctionConfiguration returns it
-  std::string code_id;                  // the unpacked code: <data dir>/lambda/code/<code_id>/
+  std::string code_id;                  // Zip: the unpacked code, <data dir>/lambda/code/<code_id>/
+  std::string image;                    // Image: the image pinned by digest, <registry>/<repository>@sha256:...
 };
 
 struct Alias {

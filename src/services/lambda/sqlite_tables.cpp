@@ -85,17 +85,17 @@ class SqliteTables final : public LambdaTables {
 
   std::optional<Version> find_version(const Scope& scope, std::string_view name, std::string_view version) override {
     auto q = tx_.prepare(
-        "SELECT version, config, code_id FROM lambda_versions WHERE account = ?1 AND region = ?2 AND function = ?3 "
+        "SELECT version, config, code_id, image FROM lambda_versions WHERE account = ?1 AND region = ?2 AND function = ?3 "
         "AND version = ?4");
     q.bind(1, scope.account).bind(2, scope.region).bind(3, name).bind(4, version);
     if (!q.step()) return std::nullopt;
-    return Version{q.text(0), parse_object(q.text(1)), q.text(2)};
+    return Version{q.text(0), parse_object(q.text(1)), q.text(2), q.text(3)};
   }
 
   void put_version(const Scope& scope, std::string_view name, const Version& v) override {
     tx_.prepare(
-           "INSERT OR REPLACE INTO lambda_versions (account, region, function, version, sort_key, config, code_id) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+           "INSERT OR REPLACE INTO lambda_versions (account, region, function, version, sort_key, config, code_id, "
+           "image) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
         .bind(1, scope.account)
         .bind(2, scope.region)
         .bind(3, name)
@@ -103,6 +103,7 @@ class SqliteTables final : public LambdaTables {
         .bind(5, static_cast<int64_t>(v.version == kLatest ? 0 : std::stoll(v.version)))
         .bind(6, json::serialize(v.config))
         .bind(7, v.code_id)
+        .bind(8, v.image)
         .run();
   }
 
@@ -117,16 +118,16 @@ class SqliteTables final : public LambdaTables {
 
   std::vector<Version> list_versions(const Scope& scope, std::string_view name) override {
     auto q = tx_.prepare(
-        "SELECT version, config, code_id FROM lambda_versions WHERE account = ?1 AND region = ?2 AND function = ?3 "
+        "SELECT version, config, code_id, image FROM lambda_versions WHERE account = ?1 AND region = ?2 AND function = ?3 "
         "ORDER BY sort_key");
     q.bind(1, scope.account).bind(2, scope.region).bind(3, name);
     std::vector<Version> out;
-    while (q.step()) out.push_back(Version{q.text(0), parse_object(q.text(1)), q.text(2)});
+    while (q.step()) out.push_back(Version{q.text(0), parse_object(q.text(1)), q.text(2), q.text(3)});
     return out;
   }
 
   bool code_in_use(std::string_view code_id) override {
-    auto q = tx_.prepare("SELECT 1 FROM lambda_versions WHERE code_id = ?1 LIMIT 1");
+    auto q = tx_.prepare("SELECT 1 FROM lambda_versions WHERE code_id = ?1 AND code_id != '' LIMIT 1");
     q.bind(1, code_id);
     return q.step();
   }
@@ -195,6 +196,7 @@ CREATE TABLE lambda_versions (
   sort_key INTEGER NOT NULL,
   config TEXT NOT NULL,
   code_id TEXT NOT NULL,
+  image TEXT NOT NULL,
   PRIMARY KEY (account, region, function, version)
 );
 CREATE INDEX lambda_versions_code ON lambda_versions (code_id);

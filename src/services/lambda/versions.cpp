@@ -47,7 +47,7 @@ Result<api::RestResponse> publish_version(const Deps& deps, api::RequestContext&
     config["FunctionArn"] = qualified_arn(ctx.scope, ref.name, n);
     config["RevisionId"] = ctx.random->uuid4();
     if (auto d = get_string(in, "Description")) config["Description"] = *d;
-    t.put_version(ctx.scope, ref.name, Version{n, config, latest->code_id});
+    t.put_version(ctx.scope, ref.name, Version{n, config, latest->code_id, latest->image});
     t.put_function(*f);
     return config;
   }), 201);
