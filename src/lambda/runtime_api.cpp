@@ -21,7 +21,7 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
-constexpr size_t kMaxBody = 6 * 1024 * 1024 + 1024;  // a response may be 6 MB, as on Lambda
+constexpr size_t kMaxBody = 6291556;  // Lambda's largest synchronous response
 constexpr std::string_view kPrefix = "/2018-06-01/runtime/";
 
 struct Listener;
@@ -69,7 +69,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void on_read(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
+      // An answer too large for Lambda fails its invocation, as on Lambda (the headers name which).
       keep_alive_ = false;
+      std::string target(parser_->get().target());
+      constexpr std::string_view kResponse = "/response";
+      if (target.starts_with(std::string(kPrefix) + "invocation/") && target.ends_with(kResponse)) {
+        auto id = target.substr(kPrefix.size() + 11, target.size() - kPrefix.size() - 11 - kResponse.size());
+        handlers_->error(id, "Function.ResponseSizeTooLarge",
+                         error_body("Function.ResponseSizeTooLarge",
+                                    "Response payload size exceeded maximum allowed payload size (6291556 bytes)."));
+      }
       return reply(413, error_body("RequestEntityTooLarge", "the body is larger than 6 MB"));
     }
     if (ec) return close();

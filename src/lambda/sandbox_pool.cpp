@@ -173,6 +173,13 @@ class SandboxPool::Impl {
   Impl(PoolDeps d, PoolOptions o) : d_(std::move(d)), options_(std::move(o)) {}
 
   void init() {
+    // The runtime is known even where functions cannot run, so the API accepts them there too.
+    auto python = probe_python(d_.os, options_.python);
+    if (!python.ok()) {
+      reason_ = "no Python for the runtime: " + python.error().message;
+      return;
+    }
+    python_ = *python;
     if (::geteuid() != 0) {
       reason_ = "the server is not running as root (runc, namespaces and cgroups need root)";
       return;
@@ -182,12 +189,6 @@ class SandboxPool::Impl {
       reason_ = fmt::format("the OCI runtime '{}' was not found", options_.oci_runtime);
       return;
     }
-    auto python = probe_python(d_.os, options_.python);
-    if (!python.ok()) {
-      reason_ = "no Python for the runtime: " + python.error().message;
-      return;
-    }
-    python_ = *python;
     auto layout = runtime::detect_host_cgroup_layout(d_.os);
     if (!layout.ok()) {
       reason_ = "no usable cgroups: " + layout.error().message;
@@ -246,7 +247,15 @@ class SandboxPool::Impl {
       if (stopping_) {
         refused = Completion{std::move(done), make_error(ErrorKind::kLambdaService, "Gantry is shutting down")};
       } else {
+        // Reserved concurrency bounds the invocations in flight, warm sandboxes or not.
+        std::string fid = function_id(inv.function);
+        size_t in_flight = 0;
+        for (auto& [id, s] : sandboxes_)
+          if (s->function_id == fid && s->current) ++in_flight;
+        const bool throttled = inv.function.reserved_concurrency &&
+                               static_cast<int64_t>(in_flight) >= *inv.function.reserved_concurrency;
         for (auto& [id, s] : sandboxes_) {
+          if (throttled) break;
           if (s->key == inv.function.sandbox_key && s->state == State::kIdle && !s->retired && !s->kill_requested) {
             s->state = State::kBusy;
             s->current = Current{std::move(inv), std::move(done), false, {}, {}, std::nullopt, std::nullopt, false, {}, {}};
@@ -254,11 +263,7 @@ class SandboxPool::Impl {
             return;
           }
         }
-        std::string fid = function_id(inv.function);
-        size_t in_flight = 0;
-        for (auto& [id, s] : sandboxes_)
-          if (s->function_id == fid && s->current) ++in_flight;
-        if (inv.function.reserved_concurrency && static_cast<int64_t>(in_flight) >= *inv.function.reserved_concurrency) {
+        if (throttled) {
           refused = Completion{std::move(done), make_error(ErrorKind::kLambdaTooManyRequests,
                                                            "Rate Exceeded. (ReservedFunctionConcurrentInvocationLimit"
                                                            "Exceeded: the function's reserved concurrency is in use)")};
@@ -565,14 +570,20 @@ class SandboxPool::Impl {
       in.image.working_dir = "/var/task";
       in.rootfs = (root_ / "rootfs").string();
     }
-    std::string handler_env = f.handler;
     std::vector<std::pair<std::string, std::string>> env = f.environment;
     auto set = [&](std::string k, std::string v) { env.emplace_back(std::move(k), std::move(v)); };
+    // Defaults the function's own variables may override, as on Lambda.
+    auto set_default = [&](std::string k, std::string v) {
+      for (const auto& [name, value] : f.environment)
+        if (name == k) return;
+      set(std::move(k), std::move(v));
+    };
     if (!image_package) {
-      set("PATH", fmt::format("{}:/usr/local/bin:/usr/bin:/bin", fs::path(python_.executable).parent_path().string()));
-      set("LANG", "C.UTF-8");
+      set_default("PATH",
+                  fmt::format("{}:/usr/local/bin:/usr/bin:/bin", fs::path(python_.executable).parent_path().string()));
+      set_default("LANG", "C.UTF-8");
     }
-    set("TZ", ":UTC");
+    set_default("TZ", ":UTC");
     if (!image_package) set("_HANDLER", f.handler);
     set("AWS_REGION", f.scope.region);
     set("AWS_DEFAULT_REGION", f.scope.region);
@@ -590,10 +601,11 @@ class SandboxPool::Impl {
     set("AWS_ACCESS_KEY_ID", creds.access_key_id);
     set("AWS_SECRET_ACCESS_KEY", creds.secret);
     set("AWS_SESSION_TOKEN", creds.token);
-    set("AWS_ENDPOINT_URL", fmt::format("http://127.0.0.1:{}", kApiPort));
+    set_default("AWS_ENDPOINT_URL", fmt::format("http://127.0.0.1:{}", kApiPort));
     std::string hosts = runtime::hosts_file_content("sandbox");
     if (tls_enabled(f.scope.region)) {
-      for (const char* var : {"AWS_CA_BUNDLE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"}) set(var, std::string(kCaBundle));
+      for (const char* var : {"AWS_CA_BUNDLE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"})
+        set_default(var, std::string(kCaBundle));
       for (const auto& name : aws_host_names(f.scope.region)) hosts += fmt::format("127.0.0.1\t{}\n", name);
     }
     in.environment = std::move(env);

@@ -199,7 +199,11 @@ Status run(const Config& config) {
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecr::make_service(*ecr_store, [&port] { return port.load(); })));
   GANTRY_RETURN_IF_ERROR(router.add_json_service(logs::make_service(*logs_store)));
   GANTRY_RETURN_IF_ERROR(router.add_rest_service(
-      lambda::make_service(*lambda_store, *functions, lambda_code, [&port] { return port.load(); })));
+      lambda::make_service(*lambda_store, *functions, lambda_code, [&] {
+        return fmt::format("http://{}:{}", listen.first.find(':') != std::string::npos ? "[" + listen.first + "]"
+                                                                                      : listen.first,
+                           port.load());
+      })));
   registry::Registry registry(
       registry::RegistryOptions{config.account_id, config.region, config.auth ? &access : nullptr}, *ecr_store,
       *blobs, clock);

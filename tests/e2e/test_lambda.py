@@ -108,7 +108,7 @@ class LambdaTest(ServerTestCase):
 
     # --- the API -----------------------------------------------------------------------------------------
     def test_create_get_list_update_delete(self):
-        created = self.create(Description="echoes", Timeout=5, MemorySize=256,
+        created = self.create(Description="echoes", Timeout=5, MemorySize=256, SnapStart={"ApplyOn": "None"},
                               Environment={"Variables": {"MY_SETTING": "on"}}, Tags={"team": "batch"})
         self.assertEqual(created["FunctionArn"], f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:echo")
         self.assertEqual((created["Runtime"], created["Handler"], created["Role"]), (RUNTIME, "app.handler", self.role))
@@ -173,6 +173,9 @@ class LambdaTest(ServerTestCase):
                                   Code={"ZipFile": bomb.getvalue()})
         self.assertIn("Unzipped size must be smaller than 262144000 bytes", msg)
         self.assertEqual(self.lam.list_functions()["Functions"], [])
+        self.assertAwsError("InvalidParameterValueException", self.create, LoggingConfig={"LogFormat": "JSON"})
+        self.assertAwsError("InvalidParameterValueException", self.create, SnapStart={"ApplyOn": "PublishedVersions"})
+        self.assertAwsError("ValidationException", self.create, MemorySize=10241)
         code_dir = os.path.join(self.server.data_dir, "lambda", "code")
         self.assertEqual(os.listdir(code_dir) if os.path.isdir(code_dir) else [], [])
         self.assertFalse(os.path.exists(os.path.join(self.server.data_dir, "..", "evil.py")))
@@ -246,6 +249,12 @@ class LambdaTest(ServerTestCase):
         self.assertTrue(any("app.py" in line for line in err["stackTrace"]), err)
         self.assertIn("[ERROR] ValueError: boom: bad input", base64.b64decode(r["LogResult"]).decode())
 
+    def test_an_answer_over_6_mb_fails_the_invocation(self):
+        self.create(code="def handler(event, context):\n    return 'x' * (7 * 1024 * 1024)\n")
+        r = self.invoke()
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(json.loads(r["Body"])["errorType"], "Function.ResponseSizeTooLarge")
+
     def test_init_error_names_the_missing_module(self):
         self.create(code="import not_installed_anywhere\n\ndef handler(event, context):\n    return 1\n")
         r = self.invoke()
@@ -275,6 +284,7 @@ class LambdaTest(ServerTestCase):
         self.create()
         r = self.lam.invoke(FunctionName="echo", InvocationType="DryRun")
         self.assertEqual(r["StatusCode"], 204)
+        self.assertEqual(self.invoke()["StatusCode"], 200)  # a warm sandbox now waits: it must not serve either
         self.lam.put_function_concurrency(FunctionName="echo", ReservedConcurrentExecutions=0)
         self.assertEqual(self.lam.get_function_concurrency(FunctionName="echo")["ReservedConcurrentExecutions"], 0)
         self.assertAwsError("TooManyRequestsException", self.invoke, status=429)
@@ -301,6 +311,10 @@ class LambdaTest(ServerTestCase):
         self.assertEqual((json.loads(r["Body"]), r["ExecutedVersion"]), ("one", "1"))
         versions = [v["Version"] for v in self.lam.list_versions_by_function(FunctionName="echo")["Versions"]]
         self.assertEqual(versions, ["$LATEST", "1"])
+        everything = self.lam.list_functions(FunctionVersion="ALL")["Functions"]
+        self.assertEqual(sorted(f["Version"] for f in everything), ["$LATEST", "1"])
+        self.assertAwsError("InvalidParameterValueException", self.lam.list_versions_by_function,
+                            FunctionName="echo", Marker="bm90IGEgbnVtYmVy")
         self.assertEqual([a["Name"] for a in self.lam.list_aliases(FunctionName="echo")["Aliases"]], ["live"])
         self.assertAwsError("ResourceConflictException", self.lam.delete_function, FunctionName="echo",
                             Qualifier="1", status=409)

@@ -75,7 +75,7 @@ Status check_role(const api::RequestContext& ctx, const std::string& role) {
 Status check_runtime(const Deps& deps, const std::string& runtime) {
   auto provided = deps.invoker.runtimes();
   if (std::find(provided.begin(), provided.end(), runtime) != provided.end()) return {};
-  std::string offer = provided.empty() ? std::string("none (no Python 3 with boto3 was found when the server started)")
+  std::string offer = provided.empty() ? "none (" + deps.invoker.unavailable_reason() + ")"
                                        : fmt::format("{}", fmt::join(provided, ", "));
   if (!runtime.starts_with("python"))
     return invalid(fmt::format("The runtime parameter of {} is not supported by Gantry, which runs Python functions "
@@ -102,9 +102,21 @@ Status check_unsupported(const json::object& in) {
     return true;
   };
   for (std::string_view key : {"Layers", "VpcConfig", "FileSystemConfigs", "DeadLetterConfig", "KMSKeyArn",
-                               "CodeSigningConfigArn", "SnapStart"}) {
+                               "CodeSigningConfigArn", "TenancyConfig", "DurableConfig", "CapacityProviderConfig",
+                               "PublishTo"}) {
     if (non_empty(key))
       return invalid(fmt::format("Gantry does not support {} for functions yet (see docs/lambda.md)", key));
+  }
+  if (auto* snap = in.if_contains("SnapStart"); snap && snap->is_object())
+    if (auto on = get_string(snap->as_object(), "ApplyOn"); on && *on != "None")
+      return invalid("Gantry does not support SnapStart: ApplyOn must be None");
+  if (auto* l = in.if_contains("LoggingConfig"); l && l->is_object()) {
+    const auto& lc = l->as_object();
+    if (auto format = get_string(lc, "LogFormat"); format && *format != "Text")
+      return invalid("Gantry writes function logs as Text only: LoggingConfig LogFormat must be Text");
+    if (lc.contains("ApplicationLogLevel") || lc.contains("SystemLogLevel"))
+      return invalid("Log levels apply to JSON logs, which Gantry does not write: leave ApplicationLogLevel and "
+                     "SystemLogLevel out");
   }
   if (auto* t = in.if_contains("TracingConfig"); t && t->is_object())
     if (auto mode = get_string(t->as_object(), "Mode"); mode && *mode != "PassThrough")
@@ -217,6 +229,11 @@ void apply_configuration(json::object& c, const json::object& in) {
 }
 
 Status check_limits(const json::object& c) {
+  if (auto m = get_int(c, "MemorySize"); m && (*m < 128 || *m > 10240))
+    return make_error(ErrorKind::kValidation,
+                      fmt::format("1 validation error detected: Value '{}' at 'memorySize' failed to satisfy "
+                                  "constraint: Member must have value less than or equal to 10240",
+                                  *m));
   if (auto t = get_int(c, "Timeout"); t && (*t < 1 || *t > 900))
     return make_error(ErrorKind::kValidation,
                       fmt::format("1 validation error detected: Value '{}' at 'timeout' failed to satisfy constraint: "
@@ -236,8 +253,7 @@ json::object get_function_document(const Deps& deps, const Function& f, const Ve
     code = json::object{{"RepositoryType", "ECR"}, {"ImageUri", v.image}, {"ResolvedImageUri", v.image}};
   } else {
     code = json::object{{"RepositoryType", "S3"},
-                        {"Location", fmt::format("http://127.0.0.1:{}/_gantry/lambda/code/{}.zip",
-                                                 deps.port ? deps.port() : 4566, v.code_id)}};
+                        {"Location", fmt::format("{}/_gantry/lambda/code/{}.zip", deps.endpoint(), v.code_id)}};
   }
   json::object out{{"Configuration", v.config}, {"Code", std::move(code)}};
   if (!f.tags.empty()) out["Tags"] = f.tags;
@@ -337,7 +353,8 @@ Result<api::RestResponse> get_configuration(const Deps& deps, api::RequestContex
 }
 
 Result<api::RestResponse> list_functions(const Deps& deps, api::RequestContext& ctx, json::object& in) {
-  int limit = static_cast<int>(get_int(in, "MaxItems").value_or(50));
+  int limit = static_cast<int>(std::min<int64_t>(get_int(in, "MaxItems").value_or(50), 50));
+  const bool all_versions = get_string(in, "FunctionVersion") == "ALL";
   std::string after;
   if (auto marker = get_string(in, "Marker")) {
     auto decoded = base64_decode(*marker);
@@ -348,7 +365,11 @@ Result<api::RestResponse> list_functions(const Deps& deps, api::RequestContext& 
     auto fns = t.list_functions(ctx.scope, after, limit + 1);
     json::array list;
     for (size_t i = 0; i < fns.size() && i < static_cast<size_t>(limit); ++i) {
-      if (auto v = t.find_version(ctx.scope, fns[i].name, kLatest)) list.push_back(v->config);
+      if (all_versions) {
+        for (const auto& v : t.list_versions(ctx.scope, fns[i].name)) list.push_back(v.config);
+      } else if (auto v = t.find_version(ctx.scope, fns[i].name, kLatest)) {
+        list.push_back(v->config);
+      }
     }
     json::object out{{"Functions", std::move(list)}};
     if (fns.size() > static_cast<size_t>(limit)) out["NextMarker"] = base64_encode(fns[limit - 1].name);

@@ -22,7 +22,7 @@ struct Deps {
   LambdaStore& store;
   Invoker& invoker;
   std::filesystem::path code_root;  // <data dir>/lambda/code: <code id>/ (unpacked) and <code id>.zip
-  std::function<uint16_t()> port;   // the server's port, for GetFunction's Code.Location
+  std::function<std::string()> endpoint;  // the server's base URL, for GetFunction's Code.Location
 };
 using DepsPtr = std::shared_ptr<const Deps>;
 

@@ -70,6 +70,13 @@ Result<api::RestResponse> get_policy(const Deps& deps, api::RequestContext& ctx,
                                                        get_string(in, "Qualifier"), true));
   return reply(deps.store.read([&](LambdaTables& t) -> Result<json::object> {
     GANTRY_ASSIGN_OR_RETURN(auto resolved, resolve(t, ctx.scope, ref));
+    // Each version and alias has its own policy: the statements whose resource is the one asked about.
+    const std::string arn = ref.qualifier ? qualified_arn(ctx.scope, ref.name, *ref.qualifier)
+                                          : function_arn(ctx.scope, ref.name);
+    json::array statements;
+    for (const auto& st : resolved.function.policy)
+      if (st.is_object() && get_string(st.as_object(), "Resource") == arn) statements.push_back(st);
+    resolved.function.policy = std::move(statements);
     auto doc = policy_document(resolved.function);
     if (doc.empty())
       return make_error(ErrorKind::kLambdaResourceNotFound, "The resource you requested does not exist.");

@@ -36,8 +36,8 @@ api::AuthTarget auth_target(LambdaStore& store, std::string_view op, const json:
 }  // namespace
 
 api::RestService make_service(LambdaStore& store, Invoker& invoker, std::filesystem::path code_root,
-                              std::function<uint16_t()> port) {
-  auto deps = std::make_shared<const detail::Deps>(detail::Deps{store, invoker, std::move(code_root), std::move(port)});
+                              std::function<std::string()> endpoint) {
+  auto deps = std::make_shared<const detail::Deps>(detail::Deps{store, invoker, std::move(code_root), std::move(endpoint)});
   api::RestService s;
   s.name = "lambda";
   s.validation_error_type = "ValidationException";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <filesystem>
 #include <functional>
 
@@ -13,8 +14,9 @@
 namespace gantry::lambda {
 
 // `store` and `invoker` must outlive the returned service. Deployment packages are kept under
-// `code_root` (<data dir>/lambda/code); `port` gives the server's port for GetFunction's Code.Location.
+// `code_root` (<data dir>/lambda/code); `endpoint` gives the server's base URL ("http://127.0.0.1:4566") for
+// GetFunction's Code.Location.
 api::RestService make_service(LambdaStore& store, Invoker& invoker, std::filesystem::path code_root,
-                              std::function<uint16_t()> port);
+                              std::function<std::string()> endpoint);
 
 }  // namespace gantry::lambda

@@ -60,7 +60,9 @@ Result<api::RestResponse> list_versions(const Deps& deps, api::RequestContext& c
   size_t start = 0;
   if (auto marker = get_string(in, "Marker")) {
     auto decoded = base64_decode(*marker);
-    if (!decoded || decoded->empty() || decoded->size() > 9) return invalid("Invalid Marker");
+    if (!decoded || decoded->empty() || decoded->size() > 9 ||
+        decoded->find_first_not_of("0123456789") != std::string::npos)
+      return invalid("Invalid Marker: pass the NextMarker of a previous answer");
     start = std::stoul(*decoded);
   }
   return reply(deps.store.read([&](LambdaTables& t) -> Result<json::object> {
