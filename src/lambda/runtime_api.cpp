@@ -7,10 +7,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <map>
-#include <mutex>
-#include <set>
-#include <thread>
+
+#include "http/acceptor_pool.h"
 
 namespace gantry::sandbox {
 
@@ -23,8 +21,6 @@ using tcp = asio::ip::tcp;
 
 constexpr size_t kMaxBody = 6291556;  // Lambda's largest synchronous response
 constexpr std::string_view kPrefix = "/2018-06-01/runtime/";
-
-struct Listener;
 
 // One connection from the runtime. Requests are answered in turn; GET /next may wait for an event.
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -136,90 +132,35 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool keep_alive_ = true;
 };
 
-struct Listener : std::enable_shared_from_this<Listener> {
-  Listener(asio::io_context& ioc, std::shared_ptr<RuntimeApi::Handlers> h) : acceptor(ioc), handlers(std::move(h)) {}
-
-  void accept() {
-    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-      if (!ec) {
-        auto c = std::make_shared<Connection>(std::move(socket), self->handlers);
-        std::erase_if(self->connections, [](const auto& w) { return w.expired(); });
-        self->connections.push_back(c);
-        c->start();
-        return self->accept();
-      }
-      self->retry.expires_after(std::chrono::milliseconds(100));
-      self->retry.async_wait([self](beast::error_code wec) {
-        if (!wec && self->acceptor.is_open()) self->accept();
-      });
-    });
-  }
-
-  void close() {
-    beast::error_code ignored;
-    acceptor.close(ignored);
-    retry.cancel();
-    for (auto& weak : connections)
-      if (auto c = weak.lock()) c->close();
-    connections.clear();
-  }
-
-  tcp::acceptor acceptor;
-  asio::steady_timer retry{acceptor.get_executor()};
-  std::shared_ptr<RuntimeApi::Handlers> handlers;
-  std::vector<std::weak_ptr<Connection>> connections;  // closed with the sandbox
-};
-
 }  // namespace
 
 struct RuntimeApi::Impl {
-  asio::io_context ioc{1};
-  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-  std::mutex mu;
-  std::map<std::string, std::shared_ptr<Listener>> listeners;
-  std::thread thread;
+  http::AcceptorPool pool;
 };
 
-RuntimeApi::RuntimeApi() : impl_(std::make_unique<Impl>()) {
-  impl_->thread = std::thread([this] { impl_->ioc.run(); });
-}
+RuntimeApi::RuntimeApi() : impl_(std::make_unique<Impl>()) {}
 
-RuntimeApi::~RuntimeApi() {
-  impl_->work.reset();
-  asio::post(impl_->ioc, [this] {
-    for (auto& [id, l] : impl_->listeners) l->close();
-  });
-  impl_->ioc.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
-}
+RuntimeApi::~RuntimeApi() = default;
 
 Status RuntimeApi::add(const std::string& id, int listen_fd, Handlers handlers) {
-  auto listener = std::make_shared<Listener>(impl_->ioc, std::make_shared<Handlers>(std::move(handlers)));
-  beast::error_code ec;
-  listener->acceptor.assign(tcp::v4(), listen_fd, ec);
-  if (ec) {
-    ::close(listen_fd);
-    return make_error(ErrorKind::kRuntimeSystem, "runtime API: " + ec.message());
-  }
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->listeners[id] = listener;
-  }
-  asio::post(impl_->ioc, [listener] { listener->accept(); });
-  return {};
+  auto shared = std::make_shared<Handlers>(std::move(handlers));
+  // The sandbox's connections, closed with it (a runtime waiting for its next event holds one open).
+  auto connections = std::make_shared<std::vector<std::weak_ptr<Connection>>>();
+  return impl_->pool.add(
+      id, listen_fd,
+      [shared, connections](tcp::socket socket) {
+        auto c = std::make_shared<Connection>(std::move(socket), shared);
+        std::erase_if(*connections, [](const auto& w) { return w.expired(); });
+        connections->push_back(c);
+        c->start();
+      },
+      [connections] {
+        for (auto& w : *connections)
+          if (auto c = w.lock()) c->close();
+        connections->clear();
+      });
 }
 
-void RuntimeApi::remove(const std::string& id) {
-  std::shared_ptr<Listener> listener;
-  {
-    std::lock_guard lock(impl_->mu);
-    auto it = impl_->listeners.find(id);
-    if (it == impl_->listeners.end()) return;
-    listener = std::move(it->second);
-    impl_->listeners.erase(it);
-  }
-  asio::post(impl_->ioc, [listener] { listener->close(); });
-}
+void RuntimeApi::remove(const std::string& id) { impl_->pool.remove(id); }
 
 }  // namespace gantry::sandbox

@@ -195,9 +195,7 @@ class SandboxPool::Impl {
       return;
     }
     layout_ = *layout;
-    const char* swap_file = layout_.mode == runtime::CgroupMode::kV2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
-    auto has_swap = d_.os.exists(fs::path(layout_.memory_dir) / swap_file);
-    swap_accounting_ = has_swap.ok() && *has_swap;
+    swap_accounting_ = runtime::has_swap_accounting(d_.os, layout_);
     auto driver = runtime::RuncDriver::create(d_.os, runtime::RuncOptions{runc, (options_.data_dir / "runc").string()});
     if (!driver.ok()) {
       reason_ = driver.error().message;

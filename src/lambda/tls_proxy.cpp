@@ -6,9 +6,8 @@
 #include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
-#include <map>
-#include <mutex>
-#include <thread>
+
+#include "http/acceptor_pool.h"
 
 namespace gantry::sandbox {
 
@@ -92,70 +91,21 @@ class Relay : public std::enable_shared_from_this<Relay> {
   bool closed_ = false;
 };
 
-struct Listener : std::enable_shared_from_this<Listener> {
-  Listener(asio::io_context& ioc, std::shared_ptr<ssl::context> c, std::function<tcp::endpoint()> up)
-      : acceptor(ioc), ctx(std::move(c)), upstream(std::move(up)) {}
-
-  void accept() {
-    acceptor.async_accept([self = shared_from_this()](error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-      if (!ec) {
-        auto relay = std::make_shared<Relay>(std::move(socket), self->ctx, self->upstream());
-        std::erase_if(self->relays, [](const auto& w) { return w.expired(); });
-        self->relays.push_back(relay);
-        relay->start();
-        return self->accept();
-      }
-      self->retry.expires_after(std::chrono::milliseconds(100));
-      self->retry.async_wait([self](error_code wec) {
-        if (!wec && self->acceptor.is_open()) self->accept();
-      });
-    });
-  }
-
-  void close() {
-    error_code ignored;
-    acceptor.close(ignored);
-    retry.cancel();
-    for (auto& w : relays)
-      if (auto r = w.lock()) r->close();
-    relays.clear();
-  }
-
-  tcp::acceptor acceptor;
-  asio::steady_timer retry{acceptor.get_executor()};
-  std::shared_ptr<ssl::context> ctx;
-  std::function<tcp::endpoint()> upstream;
-  std::vector<std::weak_ptr<Relay>> relays;
-};
-
 }  // namespace
 
 struct TlsProxy::Impl {
   std::string host;
   std::function<uint16_t()> port;
-  asio::io_context ioc{1};
-  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-  std::mutex mu;
-  std::map<std::string, std::shared_ptr<Listener>> listeners;
-  std::thread thread;
+  http::AcceptorPool pool;
 };
 
 TlsProxy::TlsProxy(std::string upstream_host, std::function<uint16_t()> upstream_port)
     : impl_(std::make_unique<Impl>()) {
   impl_->host = std::move(upstream_host);
   impl_->port = std::move(upstream_port);
-  impl_->thread = std::thread([this] { impl_->ioc.run(); });
 }
 
-TlsProxy::~TlsProxy() {
-  impl_->work.reset();
-  asio::post(impl_->ioc, [this] {
-    for (auto& [id, l] : impl_->listeners) l->close();
-  });
-  impl_->ioc.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
-}
+TlsProxy::~TlsProxy() = default;
 
 Status TlsProxy::add(const std::string& id, int listen_fd, const ServerCertificate& certificate) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
@@ -172,30 +122,23 @@ Status TlsProxy::add(const std::string& id, int listen_fd, const ServerCertifica
   auto address = asio::ip::make_address(impl_->host, ec);
   if (ec) address = asio::ip::make_address("127.0.0.1");
   auto port = impl_->port;
-  auto listener = std::make_shared<Listener>(impl_->ioc, ctx, [address, port] { return tcp::endpoint(address, port()); });
-  listener->acceptor.assign(tcp::v4(), listen_fd, ec);
-  if (ec) {
-    ::close(listen_fd);
-    return make_error(ErrorKind::kRuntimeSystem, "TLS relay: " + ec.message());
-  }
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->listeners[id] = listener;
-  }
-  asio::post(impl_->ioc, [listener] { listener->accept(); });
-  return {};
+  // The sandbox's relays, closed with it.
+  auto relays = std::make_shared<std::vector<std::weak_ptr<Relay>>>();
+  return impl_->pool.add(
+      id, listen_fd,
+      [ctx, address, port, relays](tcp::socket socket) {
+        auto relay = std::make_shared<Relay>(std::move(socket), ctx, tcp::endpoint(address, port()));
+        std::erase_if(*relays, [](const auto& w) { return w.expired(); });
+        relays->push_back(relay);
+        relay->start();
+      },
+      [relays] {
+        for (auto& w : *relays)
+          if (auto r = w.lock()) r->close();
+        relays->clear();
+      });
 }
 
-void TlsProxy::remove(const std::string& id) {
-  std::shared_ptr<Listener> listener;
-  {
-    std::lock_guard lock(impl_->mu);
-    auto it = impl_->listeners.find(id);
-    if (it == impl_->listeners.end()) return;
-    listener = std::move(it->second);
-    impl_->listeners.erase(it);
-  }
-  asio::post(impl_->ioc, [listener] { listener->close(); });
-}
+void TlsProxy::remove(const std::string& id) { impl_->pool.remove(id); }
 
 }  // namespace gantry::sandbox

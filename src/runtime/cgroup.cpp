@@ -322,6 +322,12 @@ Result<uint64_t> read_number(Os& os, const std::string& path) {
 
 }  // namespace
 
+bool has_swap_accounting(Os& os, const CgroupLayout& layout) {
+  const char* file = layout.mode == CgroupMode::kV2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
+  auto has = os.exists(std::filesystem::path(layout.memory_dir) / file);
+  return has.ok() && *has;
+}
+
 Result<MemoryStats> read_memory_stats(Os& os, CgroupMode mode, const std::string& dir) {
   MemoryStats stats;
   if (mode == CgroupMode::kV2) {

@@ -116,6 +116,10 @@ Status apply_task_cgroup(Os& os, const TaskCgroupPlan& plan);
 // cgroup that still holds processes fails with EBUSY, named in the error.
 Status remove_task_cgroup(Os& os, const TaskCgroupPlan& plan);
 
+// Whether the kernel accounts swap in the memory hierarchy (memory.memsw.* on v1, memory.swap.max on v2): a
+// memory limit can then also forbid swap.
+bool has_swap_accounting(Os& os, const CgroupLayout& layout);
+
 // --- reading back ---
 
 struct MemoryStats {

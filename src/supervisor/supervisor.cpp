@@ -281,9 +281,7 @@ class Supervisor::Impl {
     cache_ = std::make_unique<runtime::LayerCache>(d_.os, layers_dir_);
     endpoint_ = std::make_unique<TaskEndpoint>();
     // Swap accounting decides whether a memory limit can also forbid swap (Fargate has none).
-    const char* swap_file = layout_.mode == runtime::CgroupMode::kV2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes";
-    auto has_swap = d_.os.exists(fs::path(layout_.memory_dir) / swap_file);
-    swap_accounting_ = has_swap.ok() && *has_swap;
+    swap_accounting_ = runtime::has_swap_accounting(d_.os, layout_);
     nofile_ = runtime::host_default_nofile();
     spdlog::info("tasks: {} via {}, cgroups {}, capacity {} cpu units / {} MiB", runc, options_.oci_runtime,
                  runtime::to_string(layout_.mode), capacity_cpu_, capacity_mem_);

@@ -6,9 +6,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <map>
-#include <mutex>
-#include <thread>
+
+#include "http/acceptor_pool.h"
 
 namespace gantry::supervisor {
 
@@ -84,86 +83,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<TaskEndpoint::Responder> responder_;
 };
 
-struct Listener : std::enable_shared_from_this<Listener> {
-  Listener(asio::io_context& ioc, std::shared_ptr<TaskEndpoint::Responder> r)
-      : acceptor(ioc), responder(std::move(r)) {}
-
-  void accept() {
-    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
-      if (!ec) {
-        std::make_shared<Connection>(std::move(socket), self->responder)->start();
-        return self->accept();
-      }
-      // A persistent failure (out of descriptors): wait before accepting again, so this one thread keeps
-      // serving every other task's endpoint.
-      self->retry.expires_after(std::chrono::milliseconds(100));
-      self->retry.async_wait([self](beast::error_code wec) {
-        if (!wec && self->acceptor.is_open()) self->accept();
-      });
-    });
-  }
-
-  tcp::acceptor acceptor;
-  asio::steady_timer retry{acceptor.get_executor()};
-  std::shared_ptr<TaskEndpoint::Responder> responder;
-};
-
 }  // namespace
 
 struct TaskEndpoint::Impl {
-  asio::io_context ioc{1};
-  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(ioc);
-  std::mutex mu;
-  std::map<std::string, std::shared_ptr<Listener>> listeners;  // by task id
-  std::thread thread;
+  http::AcceptorPool pool;
 };
 
-TaskEndpoint::TaskEndpoint() : impl_(std::make_unique<Impl>()) {
-  impl_->thread = std::thread([this] { impl_->ioc.run(); });
-}
+TaskEndpoint::TaskEndpoint() : impl_(std::make_unique<Impl>()) {}
 
-TaskEndpoint::~TaskEndpoint() {
-  impl_->work.reset();
-  asio::post(impl_->ioc, [this] {
-    for (auto& [id, l] : impl_->listeners) {
-      beast::error_code ignored;
-      l->acceptor.close(ignored);
-    }
-  });
-  impl_->ioc.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
-}
+TaskEndpoint::~TaskEndpoint() = default;
 
 Status TaskEndpoint::add(const std::string& task_id, int listen_fd, Responder responder) {
-  auto listener = std::make_shared<Listener>(impl_->ioc, std::make_shared<Responder>(std::move(responder)));
-  beast::error_code ec;
-  listener->acceptor.assign(tcp::v4(), listen_fd, ec);
-  if (ec) {
-    ::close(listen_fd);
-    return make_error(ErrorKind::kRuntimeSystem, "task endpoint: " + ec.message());
-  }
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->listeners[task_id] = listener;
-  }
-  asio::post(impl_->ioc, [listener] { listener->accept(); });
-  return {};
-}
-
-void TaskEndpoint::remove(const std::string& task_id) {
-  std::shared_ptr<Listener> listener;
-  {
-    std::lock_guard lock(impl_->mu);
-    auto it = impl_->listeners.find(task_id);
-    if (it == impl_->listeners.end()) return;
-    listener = std::move(it->second);
-    impl_->listeners.erase(it);
-  }
-  asio::post(impl_->ioc, [listener] {
-    beast::error_code ignored;
-    listener->acceptor.close(ignored);
+  auto shared = std::make_shared<Responder>(std::move(responder));
+  return impl_->pool.add(task_id, listen_fd, [shared](tcp::socket socket) {
+    std::make_shared<Connection>(std::move(socket), shared)->start();
   });
 }
+
+// Connections in flight finish or time out.
+void TaskEndpoint::remove(const std::string& task_id) { impl_->pool.remove(task_id); }
 
 }  // namespace gantry::supervisor

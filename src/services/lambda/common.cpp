@@ -44,6 +44,12 @@ bool is_number(std::string_view s) {
 
 Error invalid(std::string message) { return make_error(ErrorKind::kLambdaInvalidParameterValue, std::move(message)); }
 
+Error revision_mismatch() {
+  return make_error(ErrorKind::kLambdaPreconditionFailed,
+                    "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias "
+                    "API to retrieve the latest Revision Id");
+}
+
 Error not_found_function(const Scope& scope, std::string_view name, std::optional<std::string_view> qualifier) {
   return make_error(ErrorKind::kLambdaResourceNotFound,
                     fmt::format("Function not found: {}", qualifier ? qualified_arn(scope, name, *qualifier)

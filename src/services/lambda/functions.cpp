@@ -399,9 +399,7 @@ Result<api::RestResponse> update_code(const Deps& deps, api::RequestContext& ctx
     auto v = t.find_version(ctx.scope, ref.name, kLatest);
     if (!v) return not_found_function(ctx.scope, ref.name);
     if (auto rev = get_string(in, "RevisionId"); rev && *rev != get_string(v->config, "RevisionId"))
-      return make_error(ErrorKind::kLambdaPreconditionFailed,
-                        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/"
-                        "GetAlias API to retrieve the latest Revision Id");
+      return revision_mismatch();
     old_code = v->code_id;
     v->code_id = stored.id;
     v->image = stored.image;
@@ -445,9 +443,7 @@ Result<api::RestResponse> update_configuration(const Deps& deps, api::RequestCon
     auto v = t.find_version(ctx.scope, ref.name, kLatest);
     if (!v) return not_found_function(ctx.scope, ref.name);
     if (auto rev = get_string(in, "RevisionId"); rev && *rev != get_string(v->config, "RevisionId"))
-      return make_error(ErrorKind::kLambdaPreconditionFailed,
-                        "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/"
-                        "GetAlias API to retrieve the latest Revision Id");
+      return revision_mismatch();
     const bool image_package = get_string(v->config, "PackageType") == "Image";
     if (!image_package && in.contains("ImageConfig")) return invalid("ImageConfig is for functions of PackageType Image");
     if (image_package && (in.contains("Runtime") || in.contains("Handler")))

@@ -48,6 +48,8 @@ std::optional<bool> get_bool(const json::object& o, std::string_view key);
 
 Error not_found_function(const Scope& scope, std::string_view name, std::optional<std::string_view> qualifier = {});
 Error invalid(std::string message);
+// PreconditionFailedException: a RevisionId that is not the current one.
+Error revision_mismatch();
 
 // The version a qualifier means: "$LATEST", a version number, or an alias's version. Not found → AWS's
 // ResourceNotFoundException. `alias_name` is set when the qualifier was an alias.

@@ -8,11 +8,6 @@ namespace gantry::lambda::detail {
 
 namespace {
 
-Error revision_mismatch() {
-  return make_error(ErrorKind::kLambdaPreconditionFailed,
-                    "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias "
-                    "API to retrieve the latest Revision Id");
-}
 
 // Two configurations publish as the same version when they differ only in what publishing changes.
 bool same_content(json::object a, json::object b) {
