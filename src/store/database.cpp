@@ -92,10 +92,47 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, const 
   }
   auto st = db->migrate(migrations);
   if (!st) return st.error();
+  if (path != ":memory:" && !path.empty()) db->start_checkpointer(path);
   return db;
 }
 
+void Database::start_checkpointer(const std::string& path) {
+  if (sqlite3_open_v2(path.c_str(), &checkpoint_db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+      SQLITE_OK) {
+    sqlite3_close(checkpoint_db_);
+    checkpoint_db_ = nullptr;
+    return;  // SQLite's automatic checkpoints stay on
+  }
+  sqlite3_busy_timeout(checkpoint_db_, 1000);
+  {
+    std::lock_guard lock(mu_);
+    exec_locked("PRAGMA wal_autocheckpoint=0");
+  }
+  checkpointer_ = std::thread([this] {
+    std::unique_lock lock(checkpoint_mu_);
+    while (!stopping_) {
+      checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(250));
+      if (stopping_) break;
+      lock.unlock();
+      // PASSIVE: copies what no reader still needs, never waits for the writer; SQLite restarts the WAL
+      // from its start once everything was copied.
+      int log_frames = 0, copied = 0;
+      (void)sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &copied);
+      lock.lock();
+    }
+  });
+}
+
 Database::~Database() {
+  if (checkpointer_.joinable()) {
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      stopping_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    checkpointer_.join();
+  }
+  sqlite3_close(checkpoint_db_);
   for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
   sqlite3_close(db_);
 }

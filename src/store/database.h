@@ -13,7 +13,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -124,9 +126,20 @@ class Database {
   sqlite3_stmt* prepare_locked(std::string_view sql);
   Status migrate(const std::vector<Migration>& migrations);
 
+  // Moves the WAL's pages into the database file from a connection and thread of its own, so no request
+  // waits for a checkpoint inside a commit (SQLite's automatic checkpoints run in the committing call,
+  // holding mu_ — milliseconds of fsync every few hundred writes).
+  void start_checkpointer(const std::string& path);
+
   std::mutex mu_;
   sqlite3* db_;
   std::map<std::string, sqlite3_stmt*, std::less<>> cache_;
+
+  sqlite3* checkpoint_db_ = nullptr;
+  std::thread checkpointer_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool stopping_ = false;
 };
 
 }  // namespace gantry::store
