@@ -49,9 +49,9 @@ int main(int argc, char** argv) {
   server->add_option("--root-credentials", config.root_credentials,
                      "ACCESS_KEY_ID:SECRET of the account root (default: DATA_DIR/credentials, made on first start)")
       ->envname("GANTRY_ROOT_CREDENTIALS");
-  server->add_option("--lambda-python", config.lambda_python,
-                     "Python 3 interpreter Lambda functions run on (path or name in PATH); its version is the "
-                     "runtime Gantry offers, e.g. python3.11")
+  server->add_option("--lambda-python", config.lambda_pythons,
+                     "A Python 3 interpreter Lambda functions run on (path or name in PATH); its version is a "
+                     "runtime Gantry offers, e.g. python3.11. Repeat it for more versions")
       ->envname("GANTRY_LAMBDA_PYTHON")
       ->capture_default_str();
   server->add_option("--lambda-idle-seconds", config.lambda_idle_seconds,

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <deque>
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -173,13 +174,19 @@ class SandboxPool::Impl {
   Impl(PoolDeps d, PoolOptions o) : d_(std::move(d)), options_(std::move(o)) {}
 
   void init() {
-    // The runtime is known even where functions cannot run, so the API accepts them there too.
-    auto python = probe_python(d_.os, options_.python);
-    if (!python.ok()) {
-      reason_ = "no Python for the runtime: " + python.error().message;
+    // The runtimes are known even where functions cannot run, so the API accepts functions there too.
+    for (const auto& candidate : options_.pythons) {
+      auto python = probe_python(d_.os, candidate);
+      if (!python.ok()) {
+        reason_ = "no Python for the runtime: " + python.error().message;
+        return;
+      }
+      pythons_.emplace("python" + python->version, *python);  // the first of a version wins
+    }
+    if (pythons_.empty()) {
+      reason_ = "no Python for the runtime: --lambda-python names none";
       return;
     }
-    python_ = *python;
     if (::geteuid() != 0) {
       reason_ = "the server is not running as root (runc, namespaces and cgroups need root)";
       return;
@@ -227,15 +234,17 @@ class SandboxPool::Impl {
     api_ = std::make_unique<RuntimeApi>();
     log_thread_ = std::thread([this] { log_loop(); });
     reaper_ = std::thread([this] { reap_loop(); });
-    spdlog::info("lambda: python{} runtime from {} (prefix {}), sandboxes via {}", python_.version,
-                 python_.executable, python_.prefix, runc);
+    for (const auto& [runtime, python] : pythons_)
+      spdlog::info("lambda: {} runtime from {} (prefix {}), sandboxes via {}", runtime, python.executable,
+                   python.prefix, runc);
   }
 
   std::string reason() const { return reason_; }
 
   std::vector<std::string> runtimes() const {
-    if (python_.version.empty()) return {};
-    return {"python" + python_.version};
+    std::vector<std::string> out;
+    for (const auto& [runtime, python] : pythons_) out.push_back(runtime);
+    return out;
   }
 
   void invoke(lambda::Invocation inv, std::function<void(Result<lambda::InvocationResult>)> done) {
@@ -374,9 +383,11 @@ class SandboxPool::Impl {
         host_binds_.push_back(host.string());
       }
     }
-    if (!python_.prefix.starts_with("/usr/") && python_.prefix != "/usr") {
-      GANTRY_RETURN_IF_ERROR(d_.os.make_dirs(rootfs / fs::path(python_.prefix).relative_path()));
-      host_binds_.push_back(python_.prefix);
+    for (const auto& [runtime, python] : pythons_) {
+      if (python.prefix.starts_with("/usr/") || python.prefix == "/usr") continue;
+      GANTRY_RETURN_IF_ERROR(d_.os.make_dirs(rootfs / fs::path(python.prefix).relative_path()));
+      if (std::find(host_binds_.begin(), host_binds_.end(), python.prefix) == host_binds_.end())
+        host_binds_.push_back(python.prefix);
     }
     GANTRY_RETURN_IF_ERROR(d_.os.write_file(rootfs / "etc/passwd",
                                             fmt::format("root:x:0:0:root:/root:/sbin/nologin\n"
@@ -557,6 +568,15 @@ class SandboxPool::Impl {
     const auto& f = s.spec;
     runtime::ContainerSpecInput in;
     const bool image_package = s.image_config.has_value();
+    // A .zip function's interpreter (CreateFunction only accepts runtimes this host provides).
+    PythonInfo python;
+    if (!image_package) {
+      auto it = pythons_.find(f.runtime);
+      if (it == pythons_.end())
+        return make_error(ErrorKind::kLambdaService,
+                          fmt::format("this host no longer provides the runtime {}", f.runtime));
+      python = it->second;
+    }
     if (image_package) {
       in.image = *s.image_config;
       in.entry_point = f.entry_point;
@@ -564,7 +584,7 @@ class SandboxPool::Impl {
       if (!f.working_directory.empty()) in.working_directory = f.working_directory;
       in.rootfs = s.rootfs->target;
     } else {
-      in.image.entrypoint = std::vector<std::string>{python_.executable, "/var/runtime/bootstrap.py"};
+      in.image.entrypoint = std::vector<std::string>{python.executable, "/var/runtime/bootstrap.py"};
       in.image.working_dir = "/var/task";
       in.rootfs = (root_ / "rootfs").string();
     }
@@ -578,7 +598,7 @@ class SandboxPool::Impl {
     };
     if (!image_package) {
       set_default("PATH",
-                  fmt::format("{}:/usr/local/bin:/usr/bin:/bin", fs::path(python_.executable).parent_path().string()));
+                  fmt::format("{}:/usr/local/bin:/usr/bin:/bin", fs::path(python.executable).parent_path().string()));
       set_default("LANG", "C.UTF-8");
     }
     set_default("TZ", ":UTC");
@@ -963,7 +983,7 @@ class SandboxPool::Impl {
   PoolDeps d_;
   PoolOptions options_;
   std::string reason_;
-  PythonInfo python_;
+  std::map<std::string, PythonInfo> pythons_;  // by runtime name, "python3.11"
   runtime::CgroupLayout layout_;
   bool swap_accounting_ = false;
   std::unique_ptr<runtime::RuncDriver> runc_;

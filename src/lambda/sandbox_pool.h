@@ -50,7 +50,9 @@ namespace gantry::sandbox {
 struct PoolOptions {
   std::filesystem::path data_dir;
   std::string oci_runtime = "runc";
-  std::string python = "python3";  // the interpreter sandboxes run: a path, or a name looked up in PATH
+  // The interpreters .zip functions run on, each a path or a name looked up in PATH: each one's version is a
+  // runtime ("python3.11"); the first of a version wins.
+  std::vector<std::string> pythons = {"python3"};
   std::chrono::seconds idle = std::chrono::seconds(300);
   std::chrono::seconds async_retry_delay = std::chrono::seconds(60);  // then twice that (Lambda: 1 and 2 min)
   std::chrono::seconds async_max_age = std::chrono::hours(6);

@@ -183,7 +183,7 @@ Status run(const Config& config) {
   sandbox::PoolOptions pool_options;
   pool_options.data_dir = config.data_dir;
   pool_options.oci_runtime = config.oci_runtime;
-  pool_options.python = config.lambda_python;
+  pool_options.pythons = config.lambda_pythons;
   pool_options.idle = std::chrono::seconds(config.lambda_idle_seconds);
   pool_options.async_retry_delay = std::chrono::seconds(config.lambda_retry_seconds);
   auto functions = sandbox::SandboxPool::create(std::move(pool_deps), pool_options);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 
@@ -22,7 +23,7 @@ struct Config {
   uint64_t capacity_memory = 0;      // MiB tasks may reserve; 0: the host's memory
   std::string root_credentials;      // "AKID:SECRET"; empty: <data-dir>/credentials (created if missing)
   bool auth = true;                  // false: signatures are read but not verified
-  std::string lambda_python = "python3";  // the interpreter Lambda sandboxes run (path or name in PATH)
+  std::vector<std::string> lambda_pythons = {"python3"};  // interpreters Lambda functions run on (paths or names)
   uint32_t lambda_idle_seconds = 300;     // how long an idle sandbox stays warm
   uint32_t lambda_retry_seconds = 60;     // first retry of a failed asynchronous invocation (then twice that)
 };
