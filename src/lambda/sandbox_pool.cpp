@@ -322,6 +322,12 @@ class SandboxPool::Impl {
     if (reaper_.joinable()) reaper_.join();
     join_finished();
     {
+      std::lock_guard lock(prep_mu_);
+      prep_stop_ = true;  // what is queued still runs: each job ends in its `done`
+      prep_cv_.notify_all();
+    }
+    if (prep_thread_.joinable()) prep_thread_.join();
+    {
       std::lock_guard lock(log_mu_);
       log_stop_ = true;
       log_cv_.notify_all();
@@ -543,6 +549,36 @@ class SandboxPool::Impl {
   Result<std::string> resolve_image(const Scope& scope, const std::string& uri) {
     GANTRY_ASSIGN_OR_RETURN(auto resolved, supervisor::resolve_local_image(d_.os, d_.ecr, d_.blobs, scope, uri));
     return resolved.second;
+  }
+
+  void prepare_image(const Scope& scope, const std::string& image, std::function<void(Status)> done) {
+    auto work = [this, scope, image, done = std::move(done)] {
+      Status st = [&]() -> Status {
+        if (!reason_.empty()) return {};  // nothing can run here: the image is checked, there is nothing to unpack
+        GANTRY_ASSIGN_OR_RETURN(auto resolved, supervisor::resolve_local_image(d_.os, d_.ecr, d_.blobs, scope, image));
+        GANTRY_RETURN_IF_ERROR(layers_->ensure_all(resolved.first, runtime::blob_store_blobs(d_.blobs)));
+        return {};
+      }();
+      done(st);
+    };
+    std::lock_guard lock(prep_mu_);
+    prep_queue_.push_back(std::move(work));
+    if (!prep_thread_.joinable()) prep_thread_ = std::thread([this] { prepare_loop(); });
+    prep_cv_.notify_one();
+  }
+
+  // One worker unpacks images, in order (layer unpacking is disk-bound: two at once would not be faster).
+  void prepare_loop() {
+    std::unique_lock lock(prep_mu_);
+    for (;;) {
+      prep_cv_.wait(lock, [&] { return prep_stop_ || !prep_queue_.empty(); });
+      if (prep_queue_.empty()) return;
+      auto job = std::move(prep_queue_.front());
+      prep_queue_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
   }
 
  private:
@@ -1005,6 +1041,11 @@ class SandboxPool::Impl {
 
   std::mutex finished_mu_;
   std::vector<std::thread> finished_threads_;
+  std::mutex prep_mu_;
+  std::condition_variable prep_cv_;
+  std::deque<std::function<void()>> prep_queue_;  // Image functions' layer unpacking
+  bool prep_stop_ = false;
+  std::thread prep_thread_;
 
   std::mutex log_mu_;
   std::condition_variable log_cv_;
@@ -1026,6 +1067,9 @@ std::string SandboxPool::unavailable_reason() const { return impl_->reason(); }
 std::vector<std::string> SandboxPool::runtimes() const { return impl_->runtimes(); }
 Result<std::string> SandboxPool::resolve_image(const Scope& scope, const std::string& image_uri) {
   return impl_->resolve_image(scope, image_uri);
+}
+void SandboxPool::prepare_image(const Scope& scope, const std::string& image, std::function<void(Status)> done) {
+  impl_->prepare_image(scope, image, std::move(done));
 }
 void SandboxPool::invoke(lambda::Invocation invocation, std::function<void(Result<lambda::InvocationResult>)> done) {
   if (auto reason = impl_->reason(); !reason.empty())

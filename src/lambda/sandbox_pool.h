@@ -96,6 +96,7 @@ class SandboxPool final : public lambda::Invoker {
   std::string unavailable_reason() const override;
   std::vector<std::string> runtimes() const override;
   Result<std::string> resolve_image(const Scope& scope, const std::string& image_uri) override;
+  void prepare_image(const Scope& scope, const std::string& image, std::function<void(Status)> done) override;
   void invoke(lambda::Invocation invocation, std::function<void(Result<lambda::InvocationResult>)> done) override;
   void enqueue(lambda::Invocation invocation) override;
   void retire(const Scope& scope, const std::string& function_name) override;

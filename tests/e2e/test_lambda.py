@@ -394,6 +394,12 @@ class LambdaTest(ServerTestCase):
                                            Code={"ImageUri": uri})
         self.assertEqual(created["PackageType"], "Image")
         self.assertNotIn("Runtime", created)
+        # Pending while Gantry unpacks the image's layers, then Active, as AWS's waiter expects.
+        self.assertEqual((created["State"], created["StateReasonCode"]), ("Pending", "Creating"))
+        self.lam.get_waiter("function_active_v2").wait(FunctionName="img", WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        active = self.lam.get_function_configuration(FunctionName="img")
+        self.assertEqual((active["State"], active["LastUpdateStatus"]), ("Active", "Successful"))
+        self.assertNotIn("StateReason", active)
         got = self.lam.get_function(FunctionName="img")
         self.assertEqual(got["Code"]["RepositoryType"], "ECR")
         self.assertIn("@sha256:" + created["CodeSha256"], got["Code"]["ResolvedImageUri"])

@@ -261,6 +261,40 @@ json::object get_function_document(const Deps& deps, const Function& f, const Ve
   return out;
 }
 
+// An Image function stays Pending (and an update of its image InProgress) until Gantry has unpacked the
+// image's layers, as Lambda prepares an image before the function runs; then Active (Successful), or Failed
+// saying why.
+void prepare_image(const Deps& deps, const Scope& scope, const std::string& name, const std::string& image) {
+  deps.invoker.prepare_image(scope, image, [&deps, scope, name, image](Status st) {
+    auto done = deps.store.write([&](LambdaTables& t) -> Result<json::object> {
+      for (auto& v : t.list_versions(scope, name)) {
+        if (v.image != image) continue;
+        auto& c = v.config;
+        const bool pending = get_string(c, "State") == "Pending";
+        const bool updating = get_string(c, "LastUpdateStatus") == "InProgress";
+        if (!pending && !updating) continue;
+        for (std::string_view k : {"StateReason", "StateReasonCode", "LastUpdateStatusReason",
+                                   "LastUpdateStatusReasonCode"})
+          c.erase(k);
+        if (pending) c["State"] = st.ok() ? "Active" : "Failed";
+        c["LastUpdateStatus"] = st.ok() ? "Successful" : "Failed";
+        if (!st.ok()) {
+          std::string why = "Gantry could not prepare the image: " + st.error().message;
+          if (pending) {
+            c["StateReason"] = why;
+            c["StateReasonCode"] = "InvalidImage";
+          }
+          c["LastUpdateStatusReason"] = why;
+          c["LastUpdateStatusReasonCode"] = "InvalidImage";
+        }
+        t.put_version(scope, name, v);
+      }
+      return json::object{};
+    });
+    if (!done) spdlog::warn("lambda: recording the preparation of {}: {}", name, done.error().message);
+  });
+}
+
 Result<api::RestResponse> create_function(const Deps& deps, api::RequestContext& ctx, json::object& in) {
   GANTRY_ASSIGN_OR_RETURN(auto ref, parse_function_ref(ctx, get_string(in, "FunctionName").value_or(""), std::nullopt,
                                                        false));
@@ -298,6 +332,12 @@ Result<api::RestResponse> create_function(const Deps& deps, api::RequestContext&
                       {"LoggingConfig", json::object{{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/" + ref.name}}}};
   if (runtime) config["Runtime"] = *runtime;
   if (handler) config["Handler"] = *handler;
+  if (image_package) {
+    config["State"] = "Pending";
+    config["StateReason"] = "The function is being created.";
+    config["StateReasonCode"] = "Creating";
+    config["LastUpdateStatus"] = "InProgress";
+  }
   apply_configuration(config, in);
   GANTRY_RETURN_IF_ERROR(check_limits(config));
   json::object code;
@@ -331,6 +371,7 @@ Result<api::RestResponse> create_function(const Deps& deps, api::RequestContext&
     return out;
   });
   if (!r) drop_code(deps, stored.id);
+  if (r && image_package) prepare_image(deps, ctx.scope, ref.name, stored.image);
   return reply(std::move(r));
 }
 
@@ -392,7 +433,8 @@ Result<api::RestResponse> update_code(const Deps& deps, api::RequestContext& ctx
     return v->config;
   });
   if (!current) return current.error();
-  GANTRY_ASSIGN_OR_RETURN(auto stored, store_code(deps, ctx, in, get_string(*current, "PackageType") == "Image"));
+  const bool image_package = get_string(*current, "PackageType") == "Image";
+  GANTRY_ASSIGN_OR_RETURN(auto stored, store_code(deps, ctx, in, image_package));
   std::string old_code;
   auto r = deps.store.write([&](LambdaTables& t) -> Result<json::object> {
     if (!t.find_function(ctx.scope, ref.name)) return not_found_function(ctx.scope, ref.name);
@@ -407,6 +449,11 @@ Result<api::RestResponse> update_code(const Deps& deps, api::RequestContext& ctx
     v->config["CodeSha256"] = stored.sha256;
     v->config["LastModified"] = last_modified(ctx.now);
     v->config["RevisionId"] = ctx.random->uuid4();
+    if (image_package) {
+      v->config["LastUpdateStatus"] = "InProgress";
+      v->config["LastUpdateStatusReason"] = "The function is being created.";
+      v->config["LastUpdateStatusReasonCode"] = "Creating";
+    }
     t.put_version(ctx.scope, ref.name, *v);
     json::object out = v->config;
     if (get_bool(in, "Publish").value_or(false)) {
@@ -429,6 +476,7 @@ Result<api::RestResponse> update_code(const Deps& deps, api::RequestContext& ctx
   }
   deps.invoker.retire(ctx.scope, ref.name);
   collect_code(deps, {old_code});
+  if (image_package) prepare_image(deps, ctx.scope, ref.name, stored.image);
   return reply(std::move(r));
 }
 

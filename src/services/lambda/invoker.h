@@ -66,6 +66,9 @@ class Invoker {
   // The digest ("sha256:...") of the image `image_uri` names in Gantry's registry; an error saying why when
   // it is not there.
   virtual Result<std::string> resolve_image(const Scope& scope, const std::string& image_uri) = 0;
+  // Unpacks the image's layers (an Image function's preparation, while it is Pending) on a worker thread, then
+  // calls `done` there with how it went.
+  virtual void prepare_image(const Scope& scope, const std::string& image, std::function<void(Status)> done) = 0;
   // Runs `invocation` synchronously in a warm or new sandbox and calls `done` once, from a worker thread,
   // when it ended. Errors (kLambdaTooManyRequests when the function's concurrency is used up,
   // kLambdaService when no sandbox could start) are Gantry's; a function that failed is a result with
