@@ -44,6 +44,8 @@ constexpr auto kInitLimit = std::chrono::seconds(10);          // Lambda's init 
 constexpr auto kOutputGrace = std::chrono::milliseconds(500);  // for runtimes that write no end marker
 constexpr auto kCredentialMargin = std::chrono::minutes(10);   // retire sandboxes before their role session ends
 constexpr size_t kTailKeep = 8192;
+constexpr size_t kMaxQueuedLines = 100000;   // log lines waiting for the store, all sandboxes together
+constexpr size_t kAccountConcurrency = 1000;  // Lambda's default account limit of invocations in flight
 constexpr std::string_view kEndMarker = "\x1egantry-invocation-end ";
 constexpr std::string_view kInitMarker = "\x1egantry-init-end";
 
@@ -110,8 +112,12 @@ struct Completion {
 };
 
 struct Current {
+  Current(lambda::Invocation i, std::function<void(Result<lambda::InvocationResult>)> d)
+      : inv(std::move(i)), done(std::move(d)), queued(Steady::now()) {}
+
   lambda::Invocation inv;
   std::function<void(Result<lambda::InvocationResult>)> done;
+  Steady::time_point queued;  // when the sandbox took it
   bool dispatched = false;
   Steady::time_point started;
   Steady::time_point deadline;
@@ -149,6 +155,9 @@ struct Sandbox {
   TimePoint credentials_expire;
   std::optional<double> init_ms;
   bool init_reported = false;
+  // Gantry's runtime client writes an end marker after each invocation's output; an image's own client
+  // (awslambdaric) does not, and its invocations end when the answer arrives.
+  bool has_markers = false;
   std::thread thread;
 };
 
@@ -259,13 +268,17 @@ class SandboxPool::Impl {
         size_t in_flight = 0;
         for (auto& [id, s] : sandboxes_)
           if (s->function_id == fid && s->current) ++in_flight;
-        const bool throttled = inv.function.reserved_concurrency &&
-                               static_cast<int64_t>(in_flight) >= *inv.function.reserved_concurrency;
+        size_t account_in_flight = 0;
+        for (auto& [id, s] : sandboxes_)
+          if (s->current && s->spec.scope.account == inv.function.scope.account) ++account_in_flight;
+        const bool throttled = (inv.function.reserved_concurrency &&
+                                static_cast<int64_t>(in_flight) >= *inv.function.reserved_concurrency) ||
+                               account_in_flight >= kAccountConcurrency;
         for (auto& [id, s] : sandboxes_) {
           if (throttled) break;
           if (s->key == inv.function.sandbox_key && s->state == State::kIdle && !s->retired && !s->kill_requested) {
             s->state = State::kBusy;
-            s->current = Current{std::move(inv), std::move(done), false, {}, {}, std::nullopt, std::nullopt, false, {}, {}};
+            s->current = Current(std::move(inv), std::move(done));
             dispatch_locked(*s);
             return;
           }
@@ -314,11 +327,7 @@ class SandboxPool::Impl {
       cv_.notify_all();
     }
     kill_all(kill);
-    // Each sandbox's thread removes it from the map once its container is gone.
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait_for(lock, std::chrono::seconds(20), [&] { return sandboxes_.empty(); });
-    }
+    wait_for_no_sandboxes();
     if (reaper_.joinable()) reaper_.join();
     join_finished();
     {
@@ -342,14 +351,33 @@ class SandboxPool::Impl {
     {
       std::lock_guard lock(mu_);
       async_.clear();
+      ++generation_;  // Event invocations in flight are not queued again
       for (auto& [id, s] : sandboxes_) {
         s->retired = true;
         request_kill_locked(*s, kill);
       }
     }
     kill_all(kill);
+    wait_for_no_sandboxes();
+    // The killed sandboxes' last log lines are written before the store is wiped.
+    std::unique_lock lock(log_mu_);
+    log_idle_cv_.wait(lock, [&] { return log_queue_.empty() && !log_writing_; });
+  }
+
+  // Each sandbox's thread removes it from the map once its container is gone and everything it used is
+  // released; its thread must end before the pool goes. A sandbox still starting is killed once it is
+  // created, so the wait ends; every few seconds the kills are sent again, and said.
+  void wait_for_no_sandboxes() {
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::seconds(20), [&] { return sandboxes_.empty(); });
+    while (!cv_.wait_for(lock, std::chrono::seconds(5), [&] { return sandboxes_.empty(); })) {
+      std::vector<std::string> kill;
+      for (auto& [id, s] : sandboxes_)
+        if (s->container_started) kill.push_back(s->runtime_id);
+      spdlog::warn("lambda: waiting for {} sandbox(es) to stop", sandboxes_.size());
+      lock.unlock();
+      kill_all(kill);
+      lock.lock();
+    }
   }
 
   Stats stats() const {
@@ -432,9 +460,10 @@ class SandboxPool::Impl {
     s->dir = root_ / "sandboxes" / s->id;
     s->cgroups_path = "gantry/lambda-" + s->id;
     s->log_stream = stream_name(d_.clock.now(), inv.function.version, s->id);
+    s->has_markers = inv.function.image.empty();  // .zip functions run Gantry's runtime client
     s->created = Steady::now();
     s->state = State::kBusy;
-    s->current = Current{std::move(inv), std::move(done), false, {}, {}, std::nullopt, std::nullopt, false, {}, {}};
+    s->current = Current(std::move(inv), std::move(done));
     sandboxes_[s->id] = s;
     s->thread = std::thread([this, s] { run_sandbox(s); });
   }
@@ -501,9 +530,14 @@ class SandboxPool::Impl {
       bool oom = stats.ok() && stats->oom_kills > 0;
       std::lock_guard lock(mu_);
       if (s->current) completions.push_back(exited_locked(*s, exit.ok() ? *exit : runtime::ExitStatus{255, {}}, oom));
+      // Gone: no invocation may pick it while it is cleaned up.
+      s->state = State::kDead;
+      s->kill_requested = true;
     } else {
       spdlog::warn("lambda: sandbox for {} did not start: {}", s->spec.function_arn, created.error().message);
       std::lock_guard lock(mu_);
+      s->state = State::kDead;
+      s->kill_requested = true;
       if (s->current) {
         completions.push_back(Completion{std::move(s->current->done),
                                          make_error(ErrorKind::kLambdaService,
@@ -546,9 +580,20 @@ class SandboxPool::Impl {
   }
 
  public:
-  Result<std::string> resolve_image(const Scope& scope, const std::string& uri) {
+  Result<lambda::Invoker::ImageFound> resolve_image(const Scope& scope, const std::string& uri) {
+    GANTRY_ASSIGN_OR_RETURN(auto ref, supervisor::parse_image_ref(uri));
     GANTRY_ASSIGN_OR_RETURN(auto resolved, supervisor::resolve_local_image(d_.os, d_.ecr, d_.blobs, scope, uri));
-    return resolved.second;
+    Scope repo_scope = ref.scope.value_or(scope);
+    return lambda::Invoker::ImageFound{resolved.second, repo_scope.arn("ecr", "repository/" + ref.repository)};
+  }
+
+  bool uses_code(const fs::path& code_dir) const {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, s] : sandboxes_)
+      if (s->spec.code_dir == code_dir) return true;
+    for (const auto& item : async_)
+      if (item.inv.function.code_dir == code_dir) return true;
+    return false;
   }
 
   void prepare_image(const Scope& scope, const std::string& image, std::function<void(Status)> done) {
@@ -751,6 +796,7 @@ class SandboxPool::Impl {
       s->current->payload = std::move(body);
       s->current->function_error = std::move(function_error);
       s->current->answered = Steady::now();
+      if (!s->has_markers) s->current->output_done = true;
       c = finish_if_complete_locked(*s);
     }
     if (c) c->done(std::move(c->result));
@@ -864,6 +910,12 @@ class SandboxPool::Impl {
       auto line = reader->next_line();
       if (!line.ok() || !line->has_value()) break;
       std::string text = std::move(**line);
+      // A function that prints faster than the store takes its lines waits, as a process writing to a full
+      // pipe does: the server's memory stays bounded.
+      {
+        std::unique_lock lock(log_mu_);
+        log_space_cv_.wait(lock, [&] { return log_queue_.size() < kMaxQueuedLines || log_stop_; });
+      }
       std::optional<Completion> c;
       {
         std::lock_guard lock(mu_);
@@ -872,7 +924,9 @@ class SandboxPool::Impl {
             s->current->output_done = true;
             c = finish_if_complete_locked(*s);
           }
-        } else if (!text.starts_with(kInitMarker)) {
+        } else if (text.starts_with(kInitMarker)) {
+          s->has_markers = true;
+        } else {
           log_locked(*s, std::move(text));
         }
       }
@@ -903,6 +957,8 @@ class SandboxPool::Impl {
       if (log_queue_.empty() && log_stop_) return;
       std::deque<LogLine> batch;
       batch.swap(log_queue_);
+      log_writing_ = true;
+      log_space_cv_.notify_all();
       lock.unlock();
       while (!batch.empty()) {
         LogLine first = std::move(batch.front());
@@ -917,6 +973,8 @@ class SandboxPool::Impl {
         if (!st.ok()) spdlog::warn("lambda: logs for {}: {}", first.group, st.error().message);
       }
       lock.lock();
+      log_writing_ = false;
+      log_idle_cv_.notify_all();
     }
   }
 
@@ -937,10 +995,11 @@ class SandboxPool::Impl {
         if (s.current && s.current->dispatched && !s.current->payload && now > s.current->deadline) {
           completions.push_back(timed_out_locked(s));
           request_kill_locked(s, kill);
-        } else if (s.current && !s.current->dispatched && now - s.created > kInitLimit +
-                                                                      std::chrono::seconds(s.spec.timeout_seconds)) {
+        } else if (s.current && !s.current->dispatched && !s.init_ms &&
+                   now - s.current->queued > kInitLimit + std::chrono::seconds(s.spec.timeout_seconds)) {
+          // A new sandbox whose runtime never asked for its first event.
           s.current->dispatched = true;
-          s.current->started = s.created;
+          s.current->started = s.current->queued;
           completions.push_back(timed_out_locked(s));
           request_kill_locked(s, kill);
         } else if (s.current && s.current->payload && !s.current->output_done &&
@@ -988,7 +1047,12 @@ class SandboxPool::Impl {
   void run_async(AsyncItem item) {
     ++item.attempts;
     auto copy = item.inv;
-    invoke(std::move(copy), [this, item](Result<lambda::InvocationResult> r) mutable {
+    uint64_t generation = 0;
+    {
+      std::lock_guard lock(mu_);
+      generation = generation_;
+    }
+    invoke(std::move(copy), [this, item, generation](Result<lambda::InvocationResult> r) mutable {
       bool failed = !r.ok() || r->function_error.has_value();
       if (!failed) return;
       std::string why = r.ok() ? r->payload.substr(0, 300) : r.error().message;
@@ -1001,7 +1065,7 @@ class SandboxPool::Impl {
       }
       item.due = now + options_.async_retry_delay * (throttled ? 1 : item.attempts);
       std::lock_guard lock(mu_);
-      if (stopping_) return;
+      if (stopping_ || generation != generation_) return;
       async_.push_back(std::move(item));
     });
   }
@@ -1036,6 +1100,7 @@ class SandboxPool::Impl {
   std::map<std::string, std::shared_ptr<Sandbox>> sandboxes_;
   std::vector<std::string> kill_later_;
   std::deque<AsyncItem> async_;
+  uint64_t generation_ = 0;  // bumped by a reset
   bool stopping_ = false;
   std::thread reaper_;
 
@@ -1050,6 +1115,9 @@ class SandboxPool::Impl {
   std::mutex log_mu_;
   std::condition_variable log_cv_;
   std::deque<LogLine> log_queue_;
+  bool log_writing_ = false;
+  std::condition_variable log_space_cv_;  // a full queue has room again
+  std::condition_variable log_idle_cv_;   // everything queued is written
   bool log_stop_ = false;
   std::thread log_thread_;
 };
@@ -1065,9 +1133,10 @@ SandboxPool::~SandboxPool() { shutdown(); }
 
 std::string SandboxPool::unavailable_reason() const { return impl_->reason(); }
 std::vector<std::string> SandboxPool::runtimes() const { return impl_->runtimes(); }
-Result<std::string> SandboxPool::resolve_image(const Scope& scope, const std::string& image_uri) {
+Result<lambda::Invoker::ImageFound> SandboxPool::resolve_image(const Scope& scope, const std::string& image_uri) {
   return impl_->resolve_image(scope, image_uri);
 }
+bool SandboxPool::uses_code(const std::filesystem::path& code_dir) const { return impl_->uses_code(code_dir); }
 void SandboxPool::prepare_image(const Scope& scope, const std::string& image, std::function<void(Status)> done) {
   impl_->prepare_image(scope, image, std::move(done));
 }

@@ -95,7 +95,8 @@ class SandboxPool final : public lambda::Invoker {
 
   std::string unavailable_reason() const override;
   std::vector<std::string> runtimes() const override;
-  Result<std::string> resolve_image(const Scope& scope, const std::string& image_uri) override;
+  Result<ImageFound> resolve_image(const Scope& scope, const std::string& image_uri) override;
+  bool uses_code(const std::filesystem::path& code_dir) const override;
   void prepare_image(const Scope& scope, const std::string& image, std::function<void(Status)> done) override;
   void invoke(lambda::Invocation invocation, std::function<void(Result<lambda::InvocationResult>)> done) override;
   void enqueue(lambda::Invocation invocation) override;

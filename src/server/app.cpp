@@ -258,7 +258,8 @@ Status run(const Config& config) {
     if (registry::Registry::owns(req.path())) return registry.head(req);
     // CreateFunction and UpdateFunctionCode carry the deployment package (up to 50 MB, base64 in JSON):
     // Lambda's own request limit for them.
-    if (req.path().starts_with("/2015-03-31/functions") && (req.method == "POST" || req.method == "PUT"))
+    if ((req.method == "POST" && req.path() == "/2015-03-31/functions") ||
+        (req.method == "PUT" && req.path().starts_with("/2015-03-31/functions/") && req.path().ends_with("/code")))
       return http::BodyLimit{70167211};
     return std::monostate{};
   });

@@ -176,6 +176,11 @@ class LambdaTest(ServerTestCase):
         self.assertAwsError("InvalidParameterValueException", self.create, LoggingConfig={"LogFormat": "JSON"})
         self.assertAwsError("InvalidParameterValueException", self.create, SnapStart={"ApplyOn": "PublishedVersions"})
         self.assertAwsError("ValidationException", self.create, MemorySize=10241)
+        self.assertAwsError("ValidationException", self.create, Environment={"Variables": {"1BAD": "x"}})
+        self.create(name="ok")
+        self.assertAwsError("InvalidParameterValueException", self.lam.invoke, FunctionName="ok",
+                            ClientContext=base64.b64encode(b"not json").decode())
+        self.lam.delete_function(FunctionName="ok")
         code_dir = os.path.join(self.server.data_dir, "lambda", "code")
         self.assertEqual(os.listdir(code_dir) if os.path.isdir(code_dir) else [], [])
         self.assertFalse(os.path.exists(os.path.join(self.server.data_dir, "..", "evil.py")))
@@ -412,6 +417,15 @@ class LambdaTest(ServerTestCase):
                             Code={"ImageUri": f"127.0.0.1:{self.server.port}/no-such-repo:latest"})
         self.assertAwsError("InvalidParameterValueException", self.lam.create_function, FunctionName="hub",
                             Role=self.role, PackageType="Image", Code={"ImageUri": "python:3.11"})
+        # Whoever makes the function must be allowed to pull its image.
+        self.iam.create_user(UserName="no-ecr")
+        self.iam.put_user_policy(UserName="no-ecr", PolicyName="lambda", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["lambda:CreateFunction", "iam:PassRole"], "Resource": "*"}]}))
+        dev = self.client_as("lambda", self.iam.create_access_key(UserName="no-ecr")["AccessKey"])
+        self.assertDenied(lambda: dev.create_function(FunctionName="img2", Role=self.role, PackageType="Image",
+                                                      Code={"ImageUri": uri}),
+                          "AccessDeniedException", "ecr:BatchGetImage")
 
     def test_permissions_policy(self):
         self.create()

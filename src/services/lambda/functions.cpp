@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <system_error>
 
@@ -39,8 +40,17 @@ Status check_environment(const json::object& in) {
   auto* vars = env->as_object().if_contains("Variables");
   if (vars == nullptr || !vars->is_object()) return {};
   std::vector<std::string> reserved;
-  for (const auto& [k, v] : vars->as_object())
+  for (const auto& [k, v] : vars->as_object()) {
+    bool valid_name = k.size() >= 2 && std::isalpha(static_cast<unsigned char>(k[0])) &&
+                      std::all_of(k.begin(), k.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+    if (!valid_name)
+      return make_error(ErrorKind::kValidation,
+                        fmt::format("1 validation error detected: Value at 'environment.variables' failed to satisfy "
+                                    "constraint: Map keys must satisfy constraint: [Member must satisfy regular "
+                                    "expression pattern: [a-zA-Z]([a-zA-Z0-9_])+] ('{}')",
+                                    std::string(k).substr(0, 64)));
     if (reserved_variable(k)) reserved.emplace_back(k);
+  }
   if (!reserved.empty())
     return invalid(fmt::format("Lambda was unable to configure your environment variables because the environment "
                                "variables you have provided contains reserved keys that are currently not supported "
@@ -142,14 +152,17 @@ Result<StoredCode> store_image(const Deps& deps, const api::RequestContext& ctx,
   auto uri = get_string(code, "ImageUri");
   if (!uri || get_string(code, "ZipFile"))
     return invalid("Please provide ImageUri when updating a function with packageType Image.");
-  auto digest = deps.invoker.resolve_image(ctx.scope, *uri);
-  if (!digest)
+  auto found = deps.invoker.resolve_image(ctx.scope, *uri);
+  if (!found)
     return invalid(fmt::format("Source image {} does not exist. Provide a valid source image. ({})", *uri,
-                               digest.error().message));
+                               found.error().message));
+  // The caller must be allowed to pull it, as Lambda requires of whoever creates the function.
+  for (const char* action : {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"})
+    if (auto no = ctx.denied(action, found->repository_arn)) return make_error(ErrorKind::kAccessDenied403, *no);
   // Pinned as ResolvedImageUri shows it: the repository, without tag or digest, at the digest.
   std::string base = uri->substr(0, uri->find('@'));
   if (auto colon = base.rfind(':'); colon != std::string::npos && colon > base.rfind('/')) base.resize(colon);
-  return StoredCode{"", 0, digest->substr(digest->find(':') + 1), base + "@" + *digest};
+  return StoredCode{"", 0, found->digest.substr(found->digest.find(':') + 1), base + "@" + found->digest};
 }
 
 Result<StoredCode> store_code(const Deps& deps, const api::RequestContext& ctx, const json::object& code,
@@ -196,7 +209,8 @@ void collect_code(const Deps& deps, const std::vector<std::string>& ids) {
     auto used = deps.store.read([&](LambdaTables& t) -> Result<json::object> {
       return json::object{{"used", t.code_in_use(id)}};
     });
-    if (used.ok() && !used->at("used").as_bool()) drop_code(deps, id);
+    // Code a sandbox or a queued retry still runs stays until the server's next start (sweep_code).
+    if (used.ok() && !used->at("used").as_bool() && !deps.invoker.uses_code(deps.code_root / id)) drop_code(deps, id);
   }
 }
 

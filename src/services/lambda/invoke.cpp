@@ -53,11 +53,17 @@ Result<api::RestResponse> invoke(const Deps& deps, api::RequestContext& ctx, jso
                       fmt::format("Request must be smaller than {} bytes for the Invoke operation",
                                   type == "Event" ? kMaxAsyncPayload : kMaxSyncPayload));
   GANTRY_RETURN_IF_ERROR(check_payload(payload));
+  // The client context goes to the function as a header of the Runtime API: JSON, re-serialized so nothing
+  // in it can break that header; synchronous invocations only, as on Lambda.
   std::string client_context;
-  if (auto cc = get_string(in, "ClientContext")) {
+  if (auto cc = get_string(in, "ClientContext"); cc && type == "RequestResponse") {
     auto decoded = base64_decode(*cc);
-    if (!decoded) return invalid("Client context must be a valid Base64-encoded JSON object.");
-    client_context = *decoded;
+    boost::system::error_code ec;
+    json::value parsed;
+    if (decoded && decoded->size() <= 3583) parsed = json::parse(*decoded, ec);
+    if (!decoded || decoded->size() > 3583 || ec || !parsed.is_object())
+      return invalid("Client context must be a valid Base64-encoded JSON object of at most 3583 bytes.");
+    client_context = json::serialize(parsed);
   }
   // The store's transactions return JSON; the resolved version is kept aside.
   Resolved resolved{Function{}, Version{}, std::nullopt};

@@ -63,9 +63,15 @@ class Invoker {
   virtual std::string unavailable_reason() const = 0;
   // The runtimes this host provides ("python3.11").
   virtual std::vector<std::string> runtimes() const = 0;
-  // The digest ("sha256:...") of the image `image_uri` names in Gantry's registry; an error saying why when
-  // it is not there.
-  virtual Result<std::string> resolve_image(const Scope& scope, const std::string& image_uri) = 0;
+  // The image `image_uri` names in Gantry's registry: its manifest digest ("sha256:...") and its repository's
+  // ARN (for IAM); an error saying why when it is not there.
+  struct ImageFound {
+    std::string digest;
+    std::string repository_arn;
+  };
+  virtual Result<ImageFound> resolve_image(const Scope& scope, const std::string& image_uri) = 0;
+  // Whether a sandbox, or an Event invocation waiting for its retry, still uses `code_dir`.
+  virtual bool uses_code(const std::filesystem::path& code_dir) const = 0;
   // Unpacks the image's layers (an Image function's preparation, while it is Pending) on a worker thread, then
   // calls `done` there with how it went.
   virtual void prepare_image(const Scope& scope, const std::string& image, std::function<void(Status)> done) = 0;

@@ -41,9 +41,13 @@ Result<api::RestResponse> add_permission(const Deps& deps, api::RequestContext& 
   if (auto acct = get_string(in, "SourceAccount")) condition["StringEquals"] = json::object{{"AWS:SourceAccount", *acct}};
   if (!condition.empty()) statement["Condition"] = std::move(condition);
   return reply(edit_function(deps.store, ctx.scope, ref.name, [&](LambdaTables& t, Function& f) -> Result<json::object> {
-    if (ref.qualifier) GANTRY_RETURN_IF_ERROR(resolve(t, ctx.scope, ref));
+    GANTRY_ASSIGN_OR_RETURN(auto resolved, resolve(t, ctx.scope, ref));
+    if (auto rev = get_string(in, "RevisionId"); rev && *rev != get_string(resolved.version.config, "RevisionId"))
+      return revision_mismatch();
+    // Each version and alias has its own policy: statement ids are unique within it.
+    const std::string resource = get_string(statement, "Resource").value_or("");
     for (const auto& s : f.policy)
-      if (s.is_object() && get_string(s.as_object(), "Sid") == sid)
+      if (s.is_object() && get_string(s.as_object(), "Sid") == sid && get_string(s.as_object(), "Resource") == resource)
         return make_error(ErrorKind::kLambdaResourceConflict,
                           fmt::format("The statement id ({}) provided already exists. Please provide a new statement "
                                       "id, or remove the existing statement.",
@@ -89,10 +93,17 @@ Result<api::RestResponse> remove_permission(const Deps& deps, api::RequestContex
   GANTRY_ASSIGN_OR_RETURN(auto ref, parse_function_ref(ctx, get_string(in, "FunctionName").value_or(""),
                                                        get_string(in, "Qualifier"), true));
   std::string sid = get_string(in, "StatementId").value_or("");
-  return reply(edit_function(deps.store, ctx.scope, ref.name, [&](LambdaTables&, Function& f) -> Result<json::object> {
+  const std::string resource = ref.qualifier ? qualified_arn(ctx.scope, ref.name, *ref.qualifier)
+                                             : function_arn(ctx.scope, ref.name);
+  return reply(edit_function(deps.store, ctx.scope, ref.name, [&](LambdaTables& t, Function& f) -> Result<json::object> {
+    GANTRY_ASSIGN_OR_RETURN(auto resolved, resolve(t, ctx.scope, ref));
+    if (auto rev = get_string(in, "RevisionId"); rev && *rev != get_string(resolved.version.config, "RevisionId"))
+      return revision_mismatch();
     json::array kept;
     for (auto& s : f.policy)
-      if (!(s.is_object() && get_string(s.as_object(), "Sid") == sid)) kept.push_back(s);
+      if (!(s.is_object() && get_string(s.as_object(), "Sid") == sid &&
+            get_string(s.as_object(), "Resource") == resource))
+        kept.push_back(s);
     if (kept.size() == f.policy.size())
       return make_error(ErrorKind::kLambdaResourceNotFound,
                         fmt::format("Statement {} is not found in resource policy.", sid));

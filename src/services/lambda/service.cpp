@@ -33,10 +33,24 @@ api::AuthTarget auth_target(LambdaStore& store, std::string_view op, const json:
   return target;
 }
 
+// Deployment packages no version uses any more: left behind while a sandbox still ran them, or by a crash.
+void sweep_code(LambdaStore& store, const std::filesystem::path& code_root) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(code_root, ec)) {
+    std::string id = entry.path().filename().string();
+    if (id.ends_with(".zip")) id.resize(id.size() - 4);
+    auto used = store.read([&](LambdaTables& t) -> Result<json::object> {
+      return json::object{{"used", t.code_in_use(id)}};
+    });
+    if (used.ok() && !used->at("used").as_bool()) std::filesystem::remove_all(entry.path(), ec);
+  }
+}
+
 }  // namespace
 
 api::RestService make_service(LambdaStore& store, Invoker& invoker, std::filesystem::path code_root,
                               std::function<std::string()> endpoint) {
+  sweep_code(store, code_root);
   auto deps = std::make_shared<const detail::Deps>(detail::Deps{store, invoker, std::move(code_root), std::move(endpoint)});
   api::RestService s;
   s.name = "lambda";
