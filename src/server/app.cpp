@@ -92,6 +92,8 @@ http::Response code_download(const std::filesystem::path& root, std::string_view
 Status run(const Config& config) {
   GANTRY_ASSIGN_OR_RETURN(auto listen, split_listen(config.listen));
   GANTRY_ASSIGN_OR_RETURN(auto data_dir_lock, DataDirLock::acquire(config.data_dir));
+  // Absolute from here on: runc resolves a bundle's paths against the bundle, not our working directory.
+  const std::string data_dir = std::filesystem::absolute(config.data_dir).lexically_normal().string();
 
   std::vector<store::Migration> migrations = ecs::sqlite_migrations();
   for (auto& m : ecr::sqlite_migrations()) migrations.push_back(std::move(m));
@@ -99,7 +101,7 @@ Status run(const Config& config) {
   for (auto& m : logs::sqlite_migrations()) migrations.push_back(std::move(m));
   for (auto& m : iam::sqlite_migrations()) migrations.push_back(std::move(m));
   for (auto& m : lambda::sqlite_migrations()) migrations.push_back(std::move(m));
-  GANTRY_ASSIGN_OR_RETURN(auto db, store::Database::open((std::filesystem::path(config.data_dir) / "gantry.db").string(),
+  GANTRY_ASSIGN_OR_RETURN(auto db, store::Database::open((std::filesystem::path(data_dir) / "gantry.db").string(),
                                                          migrations));
   SystemClock clock;
   SystemRandom random;
@@ -110,7 +112,7 @@ Status run(const Config& config) {
   if (!config.root_credentials.empty()) {
     GANTRY_ASSIGN_OR_RETURN(root, auth::parse_root_credentials(config.root_credentials));
   } else {
-    GANTRY_ASSIGN_OR_RETURN(root, auth::load_or_create_root_credentials(config.data_dir, random));
+    GANTRY_ASSIGN_OR_RETURN(root, auth::load_or_create_root_credentials(data_dir, random));
     spdlog::info("root credentials {} {} (access key {}; use them with AWS_SHARED_CREDENTIALS_FILE={})",
                  root.created ? "written to" : "read from", root.file.string(), root.access_key_id,
                  root.file.string());
@@ -130,12 +132,12 @@ Status run(const Config& config) {
   auto ec2_store = ec2::make_sqlite_store(*db);
   auto ecr_store = ecr::make_sqlite_store(*db);
   auto logs_store = logs::make_sqlite_store(*db);
-  GANTRY_ASSIGN_OR_RETURN(auto blobs, image::BlobStore::open(std::filesystem::path(config.data_dir) / "blobs", random));
+  GANTRY_ASSIGN_OR_RETURN(auto blobs, image::BlobStore::open(std::filesystem::path(data_dir) / "blobs", random));
   ec2::Network network(*ec2_store);
   auto log_sink = logs::make_sink(*logs_store, clock);
   runtime::PosixOs os;
   supervisor::SupervisorOptions task_options;
-  task_options.data_dir = config.data_dir;
+  task_options.data_dir = data_dir;
   task_options.oci_runtime = config.oci_runtime;
   task_options.capacity_cpu_units = config.capacity_cpu;
   task_options.capacity_memory_mib = config.capacity_memory;
@@ -163,7 +165,8 @@ Status run(const Config& config) {
   std::atomic<uint16_t> port{0};  // known once the server listens (--listen may ask for port 0)
   // Lambda: sandboxes reach Gantry's API through a listener inside each sandbox, served like the main one.
   http::Server* api_server = nullptr;  // set once the server exists; sandboxes start only after that
-  sandbox::PoolDeps pool_deps{os, *log_sink, *ecr_store, *blobs, clock, random, nullptr, nullptr, nullptr, nullptr};
+  sandbox::PoolDeps pool_deps{os,      *log_sink, *ecr_store, *blobs,  clock,        random,
+                              nullptr, nullptr,   nullptr,    nullptr, "127.0.0.1", nullptr};
   pool_deps.role_credentials = [&](const Scope& scope, const std::string& role_arn,
                                    const std::string& session) -> Result<sandbox::RoleCredentials> {
     GANTRY_ASSIGN_OR_RETURN(auto s, iam::service_session(*iam_store, scope.account, role_arn, "lambda.amazonaws.com",
@@ -181,7 +184,7 @@ Status run(const Config& config) {
                                                                                                  : listen.first;
   pool_deps.api_port = [&port] { return port.load(); };
   sandbox::PoolOptions pool_options;
-  pool_options.data_dir = config.data_dir;
+  pool_options.data_dir = data_dir;
   pool_options.oci_runtime = config.oci_runtime;
   pool_options.pythons = config.lambda_pythons;
   pool_options.idle = std::chrono::seconds(config.lambda_idle_seconds);
@@ -190,7 +193,7 @@ Status run(const Config& config) {
   if (auto reason = functions->unavailable_reason(); !reason.empty())
     spdlog::warn("Lambda functions cannot run on this host, Invoke will say so: {}", reason);
   auto lambda_store = lambda::make_sqlite_store(*db);
-  const auto lambda_code = std::filesystem::path(config.data_dir) / "lambda" / "code";
+  const auto lambda_code = std::filesystem::path(data_dir) / "lambda" / "code";
 
   GANTRY_RETURN_IF_ERROR(router.add_json_service(ecs::make_service(*ecs_store, network, *tasks)));
   GANTRY_RETURN_IF_ERROR(router.add_query_service(ec2::make_service(*ec2_store)));
@@ -267,7 +270,7 @@ Status run(const Config& config) {
   api_server = &server;
   port = server.port();
   spdlog::info("gantry {} listening on {}:{} (data dir {}, region {}, account {})", GANTRY_VERSION, listen.first,
-               server.port(), config.data_dir, config.region, config.account_id);
+               server.port(), data_dir, config.region, config.account_id);
   if (enable_reset) spdlog::warn("POST /_gantry/reset is enabled: anyone who can reach this port can wipe all state");
   server.run_until_signal();
   functions->shutdown();  // before the server goes: in-flight invocations answer through its connections

@@ -36,13 +36,14 @@ _SANITIZER_RE = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime err
 class GantryServer:
     """One server process on a free loopback port with its own data dir."""
 
-    def __init__(self, data_dir=None, extra_args=(), enable_reset=True, root_credentials=True):
+    def __init__(self, data_dir=None, extra_args=(), enable_reset=True, root_credentials=True, cwd=None):
         self.enable_reset = enable_reset  # False: start without --enable-reset (POST /_gantry/reset is 404)
         # False: no --root-credentials; the server uses (or makes) <data-dir>/credentials.
         self.root_credentials = root_credentials
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="gantry-e2e-")
         self.extra_args = list(extra_args)
+        self.cwd = cwd  # set: the server runs there, given its data dir relative to it (as `--data-dir ./x`)
         self.proc = None
         self.port = None
         self.log_path = os.path.join(self.data_dir, "server.log")
@@ -53,11 +54,12 @@ class GantryServer:
 
     def start(self, timeout=15):
         self.log = open(self.log_path, "a")
+        data_dir = os.path.relpath(self.data_dir, self.cwd) if self.cwd else self.data_dir
         self.proc = subprocess.Popen(
-            [BINARY, "server", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir,
+            [BINARY, "server", "--listen", "127.0.0.1:0", "--data-dir", data_dir,
              *(["--root-credentials", f"{ACCESS_KEY}:{SECRET_KEY}"] if self.root_credentials else []),
              *(["--enable-reset"] if self.enable_reset else []), "--log-level", "info", *self.extra_args],
-            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.cwd)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -8,6 +8,8 @@ import base64
 import io
 import json
 import os
+import shutil
+import tempfile
 import sys
 import threading
 import time
@@ -18,7 +20,7 @@ from importlib.machinery import SourceFileLoader
 
 from botocore.config import Config
 
-from harness import ACCOUNT, REPO, ServerTestCase, skip_unless_containers_run
+from harness import ACCOUNT, REPO, GantryServer, ServerTestCase, skip_unless_containers_run
 import oci_helpers
 from test_ecs_tasks import force_cleanup, layout_image, push_test_image
 
@@ -456,6 +458,33 @@ class LambdaTest(ServerTestCase):
                                                       Handler="app.handler",
                                                       Code={"ZipFile": package({"app.py": ECHO})}),
                           "AccessDeniedException", "iam:PassRole")
+
+
+class RelativeDataDirTest(ServerTestCase):
+    """`gantry server --data-dir ./gantry-data` (the default is relative too): sandboxes still start."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.parent = tempfile.mkdtemp(prefix="gantry-e2e-rel-")
+        os.makedirs(os.path.join(cls.parent, "data"))
+        cls.server = GantryServer(data_dir=os.path.join(cls.parent, "data"), cwd=cls.parent).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.parent, ignore_errors=True)
+
+    def test_functions_run_with_a_relative_data_dir(self):
+        iam = self.server.client("iam")
+        role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+        lam = self.server.client("lambda", config=Config(read_timeout=60))
+        lam.create_function(FunctionName="rel", Runtime=RUNTIME, Role=role, Handler="app.handler",
+                            Code={"ZipFile": package({"app.py": "def handler(e, c):\n    return 'ran'\n"})})
+        r = lam.invoke(FunctionName="rel")
+        self.assertNotIn("FunctionError", r)
+        self.assertEqual(json.loads(r["Payload"].read()), "ran")
+        self.server.reset()
+        self.assertEqual(force_cleanup(self.server.data_dir), [])
 
 
 if __name__ == "__main__":

@@ -180,7 +180,7 @@ Result<StoredCode> store_code(const Deps& deps, const api::RequestContext& ctx, 
   if (static_cast<int64_t>(zip->size()) > kMaxZipBytes)
     return make_error(ErrorKind::kLambdaRequestTooLarge,
                       fmt::format("Zipped size must be smaller than {} bytes", kMaxZipBytes));
-  StoredCode out{ctx.random->hex(16), static_cast<int64_t>(zip->size()), image::code_sha256(*zip)};
+  StoredCode out{ctx.random->hex(16), static_cast<int64_t>(zip->size()), image::code_sha256(*zip), ""};
   std::error_code ec;
   fs::create_directories(deps.code_root, ec);
   GANTRY_RETURN_IF_ERROR(image::unpack_zip(*zip, deps.code_root / out.id, image::ZipLimits{kMaxUnzippedBytes}));
