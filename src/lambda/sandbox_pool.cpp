@@ -128,7 +128,8 @@ struct Current {
   std::string tail;
 };
 
-enum class State { kStarting, kIdle, kBusy, kDead };
+// A sandbox serves an invocation from the moment it is made (kBusy), waits warm (kIdle), or is gone.
+enum class State { kIdle, kBusy, kDead };
 
 struct Sandbox {
   std::string id;  // 32 hex
@@ -143,7 +144,7 @@ struct Sandbox {
   std::string log_stream;
   bool logs_enabled = true;
   bool create_group = true;
-  State state = State::kStarting;
+  State state = State::kBusy;
   bool retired = false;
   bool kill_requested = false;
   bool container_started = false;
