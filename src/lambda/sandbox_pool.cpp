@@ -22,6 +22,7 @@
 #include "lambda/tls_proxy.h"
 #include "runtime/cgroup.h"
 #include "runtime/oci_spec.h"
+#include "runtime/host.h"
 #include "runtime/rootfs.h"
 #include "runtime/runc.h"
 #include "supervisor/image_ref.h"
@@ -197,28 +198,14 @@ class SandboxPool::Impl {
       reason_ = "no Python for the runtime: --lambda-python names none";
       return;
     }
-    if (::geteuid() != 0) {
-      reason_ = "the server is not running as root (runc, namespaces and cgroups need root)";
+    auto host = runtime::probe_container_host(d_.os, options_.oci_runtime, options_.data_dir / "runc");
+    if (!host.ok()) {
+      reason_ = host.error().message;
       return;
     }
-    std::string runc = runtime::find_executable(options_.oci_runtime);
-    if (runc.empty()) {
-      reason_ = fmt::format("the OCI runtime '{}' was not found", options_.oci_runtime);
-      return;
-    }
-    auto layout = runtime::detect_host_cgroup_layout(d_.os);
-    if (!layout.ok()) {
-      reason_ = "no usable cgroups: " + layout.error().message;
-      return;
-    }
-    layout_ = *layout;
-    swap_accounting_ = runtime::has_swap_accounting(d_.os, layout_);
-    auto driver = runtime::RuncDriver::create(d_.os, runtime::RuncOptions{runc, (options_.data_dir / "runc").string()});
-    if (!driver.ok()) {
-      reason_ = driver.error().message;
-      return;
-    }
-    runc_ = std::move(*driver);
+    layout_ = host->layout;
+    swap_accounting_ = host->swap_accounting;
+    runc_ = std::move(host->runc);
     root_ = options_.data_dir / "lambda";
     if (auto st = prepare_root(); !st.ok()) {
       reason_ = "preparing the sandbox root: " + st.error().message;
@@ -246,7 +233,7 @@ class SandboxPool::Impl {
     reaper_ = std::thread([this] { reap_loop(); });
     for (const auto& [runtime, python] : pythons_)
       spdlog::info("lambda: {} runtime from {} (prefix {}), sandboxes via {}", runtime, python.executable,
-                   python.prefix, runc);
+                   python.prefix, host->runc_path);
   }
 
   std::string reason() const { return reason_; }
@@ -463,7 +450,6 @@ class SandboxPool::Impl {
     s->log_stream = stream_name(d_.clock.now(), inv.function.version, s->id);
     s->has_markers = inv.function.image.empty();  // .zip functions run Gantry's runtime client
     s->created = Steady::now();
-    s->state = State::kBusy;
     s->current = Current(std::move(inv), std::move(done));
     sandboxes_[s->id] = s;
     s->thread = std::thread([this, s] { run_sandbox(s); });

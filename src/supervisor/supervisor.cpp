@@ -19,6 +19,7 @@
 
 #include "image/layer_unpack.h"
 #include "runtime/cgroup.h"
+#include "runtime/host.h"
 #include "runtime/oci_spec.h"
 #include "runtime/rootfs.h"
 #include "runtime/runc.h"
@@ -249,28 +250,14 @@ class Supervisor::Impl {
     }
     tasks_dir_ = options_.data_dir / "tasks";
     layers_dir_ = options_.data_dir / "layers";
-    if (::geteuid() != 0) {
-      reason_ = "the server is not running as root (runc, overlayfs mounts and cgroups need root)";
+    auto host = runtime::probe_container_host(d_.os, options_.oci_runtime, options_.data_dir / "runc");
+    if (!host.ok()) {
+      reason_ = host.error().message;
       return;
     }
-    std::string runc = runtime::find_executable(options_.oci_runtime);
-    if (runc.empty()) {
-      reason_ = fmt::format("the OCI runtime '{}' was not found (install runc, or pass --oci-runtime PATH)",
-                            options_.oci_runtime);
-      return;
-    }
-    auto layout = runtime::detect_host_cgroup_layout(d_.os);
-    if (!layout.ok()) {
-      reason_ = "no usable cgroups: " + layout.error().message;
-      return;
-    }
-    layout_ = *layout;
-    auto driver = runtime::RuncDriver::create(d_.os, runtime::RuncOptions{runc, (options_.data_dir / "runc").string()});
-    if (!driver.ok()) {
-      reason_ = driver.error().message;
-      return;
-    }
-    runc_ = std::move(*driver);
+    layout_ = host->layout;
+    swap_accounting_ = host->swap_accounting;  // whether a memory limit can also forbid swap (Fargate has none)
+    runc_ = std::move(host->runc);
     for (const auto& dir : {tasks_dir_, layers_dir_}) {
       if (auto st = d_.os.make_dirs(dir); !st.ok()) {
         reason_ = st.error().message;
@@ -280,10 +267,8 @@ class Supervisor::Impl {
     (void)image::remove_stale_unpacks(layers_dir_);
     cache_ = std::make_unique<runtime::LayerCache>(d_.os, layers_dir_);
     endpoint_ = std::make_unique<TaskEndpoint>();
-    // Swap accounting decides whether a memory limit can also forbid swap (Fargate has none).
-    swap_accounting_ = runtime::has_swap_accounting(d_.os, layout_);
     nofile_ = runtime::host_default_nofile();
-    spdlog::info("tasks: {} via {}, cgroups {}, capacity {} cpu units / {} MiB", runc, options_.oci_runtime,
+    spdlog::info("tasks: {} via {}, cgroups {}, capacity {} cpu units / {} MiB", host->runc_path, options_.oci_runtime,
                  runtime::to_string(layout_.mode), capacity_cpu_, capacity_mem_);
   }
 

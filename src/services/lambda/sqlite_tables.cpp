@@ -84,12 +84,9 @@ class SqliteTables final : public LambdaTables {
   }
 
   std::optional<Version> find_version(const Scope& scope, std::string_view name, std::string_view version) override {
-    auto q = tx_.prepare(
-        "SELECT version, config, code_id, image FROM lambda_versions WHERE account = ?1 AND region = ?2 AND function = ?3 "
-        "AND version = ?4");
-    q.bind(1, scope.account).bind(2, scope.region).bind(3, name).bind(4, version);
-    if (!q.step()) return std::nullopt;
-    return Version{q.text(0), parse_object(q.text(1)), q.text(2), q.text(3)};
+    auto found = select_versions(scope, name, std::string(version));
+    if (found.empty()) return std::nullopt;
+    return std::move(found.front());
   }
 
   void put_version(const Scope& scope, std::string_view name, const Version& v) override {
@@ -117,13 +114,7 @@ class SqliteTables final : public LambdaTables {
   }
 
   std::vector<Version> list_versions(const Scope& scope, std::string_view name) override {
-    auto q = tx_.prepare(
-        "SELECT version, config, code_id, image FROM lambda_versions WHERE account = ?1 AND region = ?2 AND function = ?3 "
-        "ORDER BY sort_key");
-    q.bind(1, scope.account).bind(2, scope.region).bind(3, name);
-    std::vector<Version> out;
-    while (q.step()) out.push_back(Version{q.text(0), parse_object(q.text(1)), q.text(2), q.text(3)});
-    return out;
+    return select_versions(scope, name, std::nullopt);
   }
 
   bool code_in_use(std::string_view code_id) override {
@@ -170,6 +161,18 @@ class SqliteTables final : public LambdaTables {
   }
 
  private:
+  // The function's versions ("$LATEST" first, then by number), or only `version`.
+  std::vector<Version> select_versions(const Scope& scope, std::string_view name,
+                                       const std::optional<std::string>& version) {
+    auto q = tx_.prepare(
+        "SELECT version, config, code_id, image FROM lambda_versions WHERE account = ?1 AND region = ?2 AND "
+        "function = ?3 AND (?4 IS NULL OR version = ?4) ORDER BY sort_key");
+    q.bind(1, scope.account).bind(2, scope.region).bind(3, name).bind(4, version);
+    std::vector<Version> out;
+    while (q.step()) out.push_back(Version{q.text(0), parse_object(q.text(1)), q.text(2), q.text(3)});
+    return out;
+  }
+
   store::Tx& tx_;
 };
 
