@@ -70,6 +70,13 @@ int main(int argc, char** argv) {
       ->envname("GANTRY_AUTH")
       ->capture_default_str()
       ->check(CLI::IsMember({"on", "off"}));
+  server->add_option("--clock", config.clock,
+                     "real: schedules fire on the wall clock; manual (tests and demos): the server's clock starts at "
+                     "the real time and moves only on POST /_gantry/clock, firing every schedule due up to the new "
+                     "time at once")
+      ->envname("GANTRY_CLOCK")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"real", "manual"}));
   server->add_flag("--enable-reset", config.enable_reset,
                    "Serve POST /_gantry/reset, which wipes all state (for test suites)")
       ->envname("GANTRY_ENABLE_RESET");

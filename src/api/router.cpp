@@ -450,7 +450,8 @@ struct Router::Impl {
     ctx.now = clock.now();
     if (options.keys != nullptr) {
       Protocol p = service != nullptr ? service->protocol : guess;
-      auto verified = auth::verify(req, cred, *options.keys, ctx.now);
+      auto verified = auth::verify(req, cred, *options.keys,
+                                   options.wall_clock != nullptr ? options.wall_clock->now() : ctx.now, ctx.now);
       if (verified.malformed) return fail(*verified.malformed, service, guess, request_id);
       if (verified.auth_error) return fail(auth_error(*verified.auth_error, p), service, guess, request_id);
       ctx.scope.account = verified.ok->key.account;

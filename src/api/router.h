@@ -98,6 +98,9 @@ struct RouterOptions {
   const auth::KeyStore* keys = nullptr;
   // Checks every authenticated call (with `keys`); null: whoever signs may do everything.
   Authorizer* authorizer = nullptr;
+  // The wall clock request dates are checked against (SigV4's 15 minutes); null: the router's clock. Set
+  // when the router's clock is a manual one that tests move far from the real time.
+  const Clock* wall_clock = nullptr;
 };
 
 class Router {

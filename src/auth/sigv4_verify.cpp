@@ -259,7 +259,7 @@ std::optional<TimePoint> parse_amz_date(std::string_view t) {
 }
 
 VerifyResult verify(const http::Request& request, const protocol::CredentialScope& scope, const KeyStore& keys,
-                    TimePoint now) {
+                    TimePoint now, std::optional<TimePoint> credentials_now) {
   VerifyResult r;
   std::string amz_date = scope.presigned ? query_param(request.query(), "X-Amz-Date")
                                          : std::string(request.header("x-amz-date"));
@@ -356,7 +356,7 @@ VerifyResult verify(const http::Request& request, const protocol::CredentialScop
                                          amz_date, format_amz_date(now + kMaxSkew), format_amz_date(now))};
     return r;
   }
-  if (key->expires_at && now >= *key->expires_at) {
+  if (key->expires_at && credentials_now.value_or(now) >= *key->expires_at) {
     r.auth_error = AuthError{Failure::kTokenExpired, "The security token included in the request is expired"};
     return r;
   }

@@ -86,7 +86,9 @@ struct VerifyResult {
   std::optional<AuthError> auth_error;
   std::optional<Error> malformed;
 };
+// `now` is the wall time the request's date is weighed against; `credentials_now` (default: `now`) the time
+// temporary credentials' expiry is (the server's clock, which a manual clock may have moved).
 VerifyResult verify(const http::Request& request, const protocol::CredentialScope& scope, const KeyStore& keys,
-                    TimePoint now);
+                    TimePoint now, std::optional<TimePoint> credentials_now = std::nullopt);
 
 }  // namespace gantry::auth

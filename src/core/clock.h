@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <string>
 
 namespace gantry {
@@ -41,5 +43,7 @@ double epoch_seconds(TimePoint t);
 TimePoint from_epoch_seconds(double s);
 // 2024-01-02T03:04:05.678Z, as query/XML and rest-json protocols send timestamps.
 std::string iso8601(TimePoint t);
+// "2027-01-31T23:59:59Z" or with a fraction ("...:59.250Z") or an offset ("+02:00"); nullopt otherwise.
+std::optional<TimePoint> parse_iso8601(std::string_view text);
 
 }  // namespace gantry

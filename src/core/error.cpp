@@ -87,6 +87,17 @@ WireError wire_error(ErrorKind kind, std::string_view validation_type) {
     case ErrorKind::kLambdaResourceNotReady: return {"ResourceNotReadyException", 502, false};
     case ErrorKind::kLambdaService: return {"ServiceException", 500, false};
     case ErrorKind::kLambdaCodeStorageExceeded: return {"CodeStorageExceededException", 400, true};
+    case ErrorKind::kEventsResourceNotFound: return {"ResourceNotFoundException", 400, true};
+    case ErrorKind::kEventsResourceAlreadyExists: return {"ResourceAlreadyExistsException", 400, true};
+    case ErrorKind::kEventsInvalidEventPattern: return {"InvalidEventPatternException", 400, true};
+    case ErrorKind::kEventsLimitExceeded: return {"LimitExceededException", 400, true};
+    case ErrorKind::kEventsConcurrentModification: return {"ConcurrentModificationException", 400, true};
+    case ErrorKind::kEventsManagedRule: return {"ManagedRuleException", 400, true};
+    case ErrorKind::kEventsInternal: return {"InternalException", 500, false};
+    case ErrorKind::kSchedulerResourceNotFound: return {"ResourceNotFoundException", 404, true};
+    case ErrorKind::kSchedulerConflict: return {"ConflictException", 409, true};
+    case ErrorKind::kSchedulerServiceQuotaExceeded: return {"ServiceQuotaExceededException", 402, true};
+    case ErrorKind::kSchedulerInternal: return {"InternalServerException", 500, false};
     case ErrorKind::kLogsResourceNotFound: return {"ResourceNotFoundException", 400, true};
     case ErrorKind::kLogsResourceAlreadyExists: return {"ResourceAlreadyExistsException", 400, true};
     case ErrorKind::kLogsInvalidParameter: return {"InvalidParameterException", 400, true};

@@ -110,6 +110,19 @@ enum class ErrorKind {
   kLambdaResourceNotReady,        // 502 ResourceNotReadyException
   kLambdaService,                 // 500 ServiceException
   kLambdaCodeStorageExceeded,     // 400 CodeStorageExceededException
+  // EventBridge / CloudWatch Events (json 1.1): its own exception names, all 400 but InternalException.
+  kEventsResourceNotFound,        // ResourceNotFoundException
+  kEventsResourceAlreadyExists,   // ResourceAlreadyExistsException
+  kEventsInvalidEventPattern,     // InvalidEventPatternException
+  kEventsLimitExceeded,           // LimitExceededException
+  kEventsConcurrentModification,  // ConcurrentModificationException
+  kEventsManagedRule,             // ManagedRuleException
+  kEventsInternal,                // 500 InternalException
+  // EventBridge Scheduler (rest-json).
+  kSchedulerResourceNotFound,      // 404 ResourceNotFoundException
+  kSchedulerConflict,              // 409 ConflictException
+  kSchedulerServiceQuotaExceeded,  // 402 ServiceQuotaExceededException
+  kSchedulerInternal,              // 500 InternalServerException
   // OCI distribution API (/v2/): the error codes of the distribution spec.
   kRegistryUnauthorized,         // 401 UNAUTHORIZED (with a WWW-Authenticate challenge)
   kRegistryDenied,               // 403 DENIED

@@ -25,6 +25,12 @@
 #include "services/ecr/service.h"
 #include "services/ecs/model.h"
 #include "services/ecs/service.h"
+#include "services/ecs/task_state.h"
+#include "services/events/engine.h"
+#include "services/events/model.h"
+#include "services/events/service.h"
+#include "schedule/timer_queue.h"
+#include "server/event_delivery.h"
 #include "services/logs/model.h"
 #include "services/ec2/network.h"
 #include "services/logs/service.h"
@@ -87,6 +93,39 @@ http::Response code_download(const std::filesystem::path& root, std::string_view
   return r;
 }
 
+// GET /_gantry/clock: the manual clock's time. POST with {"advance_seconds": N} or {"set": "<ISO-8601>"}: moves it,
+// firing every schedule due up to the new time in due order before answering (deliveries may finish later).
+http::Response clock_endpoint(const http::Request& req, FakeClock& clock, schedule::TimerQueue& timers,
+                              events::Engine& engine) {
+  auto now_reply = [&](size_t fired) {
+    return json_reply(200, {{"now", iso8601(clock.now())}, {"fired", fired}});
+  };
+  if (req.method == "GET") return now_reply(0);
+  if (req.method != "POST") return json_reply(405, {{"error", "use GET or POST"}});
+  boost::system::error_code ec;
+  auto body = json::parse(req.body, ec);
+  if (ec || !body.is_object())
+    return json_reply(400, {{"error", R"(the body must be {"advance_seconds": N} or {"set": "2027-01-31T23:59:59Z"})"}});
+  const auto& o = body.as_object();
+  TimePoint target;
+  if (auto* a = o.if_contains("advance_seconds"); a && (a->is_int64() || a->is_uint64() || a->is_double())) {
+    double secs = a->is_double() ? a->as_double() : a->is_int64() ? static_cast<double>(a->as_int64())
+                                                                   : static_cast<double>(a->as_uint64());
+    if (secs < 0 || secs > 100.0 * 365 * 86400)
+      return json_reply(400, {{"error", "advance_seconds must be from 0 to 100 years; use set to go back"}});
+    target = clock.now() + std::chrono::duration_cast<TimePoint::duration>(std::chrono::duration<double>(secs));
+  } else if (auto* s = o.if_contains("set"); s && s->is_string()) {
+    auto t = parse_iso8601(s->as_string());
+    if (!t) return json_reply(400, {{"error", "set must be an ISO-8601 UTC time such as 2027-01-31T23:59:59Z"}});
+    target = *t;
+  } else {
+    return json_reply(400, {{"error", R"(the body must be {"advance_seconds": N} or {"set": "2027-01-31T23:59:59Z"})"}});
+  }
+  size_t fired = timers.advance_to(target);
+  (void)engine;
+  return now_reply(fired);
+}
+
 }  // namespace
 
 Status run(const Config& config) {
@@ -101,9 +140,18 @@ Status run(const Config& config) {
   for (auto& m : logs::sqlite_migrations()) migrations.push_back(std::move(m));
   for (auto& m : iam::sqlite_migrations()) migrations.push_back(std::move(m));
   for (auto& m : lambda::sqlite_migrations()) migrations.push_back(std::move(m));
+  for (auto& m : events::sqlite_migrations()) migrations.push_back(std::move(m));
   GANTRY_ASSIGN_OR_RETURN(auto db, store::Database::open((std::filesystem::path(data_dir) / "gantry.db").string(),
                                                          migrations));
-  SystemClock clock;
+  // One clock for the whole server; `--clock manual` makes it one that only POST /_gantry/clock moves. Request
+  // signatures are dated by clients' real clocks, so SigV4 checks them against the wall clock in any case.
+  SystemClock wall_clock;
+  std::unique_ptr<FakeClock> manual_clock;
+  if (config.clock == "manual") {
+    manual_clock = std::make_unique<FakeClock>(wall_clock.now());
+    spdlog::warn("--clock manual: schedules fire only when POST /_gantry/clock moves the clock (tests and demos)");
+  }
+  const Clock& clock = manual_clock ? static_cast<const Clock&>(*manual_clock) : wall_clock;
   SystemRandom random;
   const auto started = std::chrono::steady_clock::now();
 
@@ -127,7 +175,12 @@ Status run(const Config& config) {
                  "port can do anything. Use it for throwaway local work only");
   api::RouterOptions router_options{config.account_id, config.region, config.auth ? &access : nullptr,
                                     config.auth ? &access : nullptr};
+  router_options.wall_clock = &wall_clock;
   api::Router router(router_options, clock, random);
+  // EventBridge: rules fire on the timer queue; the engine delivers to Lambda and ECS (wired below).
+  auto timers = manual_clock ? schedule::TimerQueue::manual(*manual_clock) : schedule::TimerQueue::real(wall_clock);
+  auto events_store = events::make_sqlite_store(*db);
+  auto engine = events::Engine::create(*events_store, *timers, clock, random);
   auto ecs_store = ecs::make_sqlite_store(*db);
   auto ec2_store = ec2::make_sqlite_store(*db);
   auto ecr_store = ecr::make_sqlite_store(*db);
@@ -154,9 +207,27 @@ Status run(const Config& config) {
     return access.deny_service_role(scope, role_arn, "ecs-tasks.amazonaws.com", session, action, resource,
                                     clock.now());
   };
+  // Every change of a task's status goes to the default bus as an "ECS Task State Change" event.
+  auto task_changed = [&](const json::object& task) {
+    auto* arn_value = task.if_contains("taskArn");
+    auto arn = arn_value && arn_value->is_string() ? Arn::parse(arn_value->as_string()) : std::nullopt;
+    if (!arn) return;
+    const Scope scope{arn->account, arn->region};
+    auto now = clock.now();
+    json::object event{{"version", "0"},
+                       {"id", engine->new_event_id()},
+                       {"detail-type", "ECS Task State Change"},
+                       {"source", "aws.ecs"},
+                       {"account", scope.account},
+                       {"time", events::event_time(now)},
+                       {"region", scope.region},
+                       {"resources", json::array{*arn_value}},
+                       {"detail", ecs::task_state::change_event_detail(task, now)}};
+    engine->publish(scope, std::string(events::kDefaultBus), json::value(std::move(event)));
+  };
   auto tasks = supervisor::Supervisor::create(
       supervisor::SupervisorDeps{os, *ecs_store, *ecr_store, *blobs, *log_sink, clock, random, role_credentials,
-                                 config.auth ? execution_role : supervisor::ExecutionRoleCheckFn()},
+                                 config.auth ? execution_role : supervisor::ExecutionRoleCheckFn(), task_changed},
       task_options);
   if (auto reason = tasks->unavailable_reason(); !reason.empty())
     spdlog::warn("tasks cannot run on this host, RunTask will say so: {}", reason);
@@ -207,6 +278,20 @@ Status run(const Config& config) {
                                                                                       : listen.first,
                            port.load());
       })));
+  // EventBridge's deliveries: Lambda through its resource policy, ECS as the target's role through the router.
+  auto role_key = [&](const Scope& scope, const std::string& role_arn, const std::string& service) -> Result<SigningKey> {
+    if (!config.auth) return SigningKey{root.access_key_id, root.secret, "", TimePoint::max()};
+    GANTRY_ASSIGN_OR_RETURN(auto s, iam::service_session(*iam_store, scope.account, role_arn, service,
+                                                         "events-" + random.hex(8), std::chrono::hours(1),
+                                                         clock.now(), random));
+    return SigningKey{s.access_key_id, s.secret, s.token, s.expires_at};
+  };
+  TargetDeliverer deliverer(DeliveryDeps{*lambda_store, *functions, lambda_code,
+                                         [&router](http::Request& r) { return router.handle(r); }, role_key, clock,
+                                         wall_clock});
+  engine->set_deliverer(&deliverer);
+  GANTRY_RETURN_IF_ERROR(router.add_json_service(events::make_service(*events_store, *engine)));
+  GANTRY_RETURN_IF_ERROR(engine->load());
   registry::Registry registry(
       registry::RegistryOptions{config.account_id, config.region, config.auth ? &access : nullptr}, *ecr_store,
       *blobs, clock);
@@ -234,17 +319,27 @@ Status run(const Config& config) {
                                  {"queued_async", fn.queued_async},
                                  {"runtimes", json::value_from(functions->runtimes())},
                                  {"unavailable_reason", functions->unavailable_reason()}};
+        auto ev = engine->stats();
+        json::object events_info{{"rules", ev.rules},           {"scheduled", ev.scheduled},
+                                 {"matched", ev.matched},       {"delivered", ev.delivered},
+                                 {"failed", ev.failed},         {"dropped", ev.dropped},
+                                 {"retries_pending", ev.retries_pending}, {"queued", ev.queued},
+                                 {"firings", ev.firings},       {"late_p50_us", ev.late_p50_us},
+                                 {"late_p99_us", ev.late_p99_us}, {"late_max_us", ev.late_max_us},
+                                 {"clock", manual_clock ? "manual" : "real"}};
         return json_reply(200, {{"status", "ok"},
                                 {"version", GANTRY_VERSION},
                                 {"uptime_seconds", uptime},
                                 {"tasks", std::move(task_info)},
-                                {"lambda", std::move(lambda_info)}});
+                                {"lambda", std::move(lambda_info)},
+                                {"events", std::move(events_info)}});
       }
       if (path == "/_gantry/reset" && req.method == "POST" && enable_reset) {
         tasks->stop_all_for_reset();
         functions->stop_all_for_reset();
         auto st = database->wipe();
         iam_store->touch();  // the IAM tables changed under the authorizer's caches
+        engine->clear();
         if (st) st = blobs->clear();
         std::error_code ec;
         std::filesystem::remove_all(lambda_code, ec);  // the deployment packages of the wiped functions
@@ -252,6 +347,7 @@ Status run(const Config& config) {
         return json_reply(200, {{"reset", true}});
       }
       if (path.starts_with("/_gantry/lambda/code/") && req.method == "GET") return code_download(lambda_code, path);
+      if (path == "/_gantry/clock" && manual_clock) return clock_endpoint(req, *manual_clock, *timers, *engine);
       return json_reply(404, {{"error", "no such Gantry endpoint: " + std::string(path)}});
     }
     if (registry::Registry::owns(path)) return registry.handle(req);
@@ -273,6 +369,8 @@ Status run(const Config& config) {
                server.port(), data_dir, config.region, config.account_id);
   if (enable_reset) spdlog::warn("POST /_gantry/reset is enabled: anyone who can reach this port can wipe all state");
   server.run_until_signal();
+  timers->stop();
+  engine->stop();
   functions->shutdown();  // before the server goes: in-flight invocations answer through its connections
   spdlog::info("gantry stopped");
   return {};

@@ -26,6 +26,7 @@ struct Config {
   std::vector<std::string> lambda_pythons = {"python3"};  // interpreters Lambda functions run on (paths or names)
   uint32_t lambda_idle_seconds = 300;     // how long an idle sandbox stays warm
   uint32_t lambda_retry_seconds = 60;     // first retry of a failed asynchronous invocation (then twice that)
+  std::string clock = "real";             // "manual": the clock moves only on POST /_gantry/clock
 };
 
 // Runs the server until SIGINT/SIGTERM. Returns an error when it cannot start.

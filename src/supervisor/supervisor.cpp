@@ -275,6 +275,7 @@ class Supervisor::Impl {
   std::string reason() const { return reason_; }
 
   void submit(const std::string& arn, uint32_t cpu, uint64_t mem) {
+    announce(arn);
     std::lock_guard lock(mu_);
     if (shutting_down_) return;
     queue_.push_back(Pending{arn, cpu, mem});
@@ -401,14 +402,33 @@ class Supervisor::Impl {
 
   // Applies `fn` to the stored task's body in one transaction.
   void update(const std::string& arn, const std::function<void(json::object&)>& fn) {
+    std::optional<json::object> changed;
     auto st = d_.ecs.write([&](ecs::EcsTables& t) -> Result<json::object> {
       auto task = t.find_task(arn);
       if (!task) return json::object();
+      auto status = [&](std::string_view key) {
+        auto* v = task->body.if_contains(key);
+        return v && v->is_string() ? std::string(v->as_string()) : std::string();
+      };
+      auto before = status("lastStatus") + "/" + status("desiredStatus");
       fn(task->body);
       t.put_task(*task);
+      if (d_.task_changed && before != status("lastStatus") + "/" + status("desiredStatus")) changed = task->body;
       return json::object();
     });
     if (!st.ok()) spdlog::error("task {}: could not store its state: {}", arn, st.error().message);
+    if (st.ok() && changed) d_.task_changed(*changed);
+  }
+
+  // Tells the listener of a task just submitted (PROVISIONING).
+  void announce(const std::string& arn) {
+    if (!d_.task_changed) return;
+    std::optional<json::object> body;
+    (void)d_.ecs.read([&](ecs::EcsTables& t) -> Result<json::object> {
+      if (auto task = t.find_task(arn)) body = task->body;
+      return json::object();
+    });
+    if (body) d_.task_changed(*body);
   }
 
   void admit_locked() {

@@ -22,6 +22,8 @@
 // says so, and queues again the tasks that were still waiting for capacity.
 #pragma once
 
+#include <boost/json.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -67,6 +69,10 @@ using ExecutionRoleCheckFn =
                                              const std::string& session_name, std::string_view action,
                                              const std::string& resource)>;
 
+// Told of every change of a task's lastStatus or desiredStatus (and of a task submitted), after it is stored:
+// the task as DescribeTasks shows it. Called from the supervisor's threads; must not block.
+using TaskChangedFn = std::function<void(const boost::json::object& task)>;
+
 struct SupervisorDeps {
   runtime::Os& os;
   ecs::EcsStore& ecs;
@@ -77,6 +83,7 @@ struct SupervisorDeps {
   Random& random;
   RoleCredentialsFn role_credentials;  // unset: tasks with a taskRoleArn fail to start, saying so
   ExecutionRoleCheckFn execution_role;  // unset (IAM not enforced): images are pulled, logs written unchecked
+  TaskChangedFn task_changed = nullptr;  // unset: nobody listens
 };
 
 struct Capacity {

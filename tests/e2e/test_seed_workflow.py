@@ -16,6 +16,9 @@ def setUpModule():
 
 
 class SeedWorkflowTest(ServerTestCase):
+    # The manual clock lets the script reach the rule's next slot at once (POST /_gantry/clock).
+    server_args = ("--clock", "manual")
+
     def test_seed_workflow_script(self):
         env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_CONFIG_FILE="/dev/null")
         p = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "seed-workflow"),
@@ -28,7 +31,12 @@ class SeedWorkflowTest(ServerTestCase):
         self.assertIn("ok           ECS: register task definition my-batch-job", p.stdout)
         self.assertIn("ok           IAM: role run_task_lambda_role with ecs:RunTask + iam:PassRole", p.stdout)
         self.assertNotIn("FAILED", p.stdout)
+        self.assertIn("ok           Events: rule rate(5 minutes) -> run_task: arn:aws:events:", p.stdout)
+        self.assertNotIn("  not yet  ", p.stdout)
         if os.geteuid() == 0 and shutil.which("runc"):
+            # The seed's last step: the rule's slot invokes the function, which starts the task.
+            self.assertIn("ok           Events: the rule's next slot invokes run_task, which starts the task: the "
+                          "clock moved 5 minutes (1 slot fired)", p.stdout)
             # The middle of the seed runs for real: the batch job's two lines reached its log stream.
             self.assertIn("ok           ECS: run the task on Fargate and read its logs", p.stdout)
             self.assertIn("'Task starting..', 'Task ended, took 5 seconds'", p.stdout)

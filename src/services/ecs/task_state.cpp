@@ -151,4 +151,17 @@ void stopped(json::object& task, TimePoint now) {
   bump(task);
 }
 
+boost::json::object change_event_detail(const boost::json::object& task, TimePoint now) {
+  boost::json::object detail = task;
+  for (const char* key : {"createdAt", "startedAt", "stoppingAt", "stoppedAt", "pullStartedAt", "pullStoppedAt",
+                          "executionStoppedAt", "connectivityAt"}) {
+    auto* v = detail.if_contains(key);
+    if (v == nullptr) continue;
+    if (v->is_double()) *v = iso8601(from_epoch_seconds(v->as_double()));
+    else if (v->is_int64()) *v = iso8601(from_epoch_seconds(static_cast<double>(v->as_int64())));
+  }
+  detail["updatedAt"] = iso8601(now);
+  return detail;
+}
+
 }  // namespace gantry::ecs::task_state

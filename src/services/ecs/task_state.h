@@ -19,6 +19,10 @@
 
 namespace gantry::ecs::task_state {
 
+// The `detail` of the "ECS Task State Change" event ECS sends for `task` (EventBridge's shape): the task's
+// members with its timestamps as ISO-8601 strings, and updatedAt.
+boost::json::object change_event_detail(const boost::json::object& task, TimePoint now);
+
 // Position of a lastStatus value in the order above; -1 for anything else.
 int rank(std::string_view status);
 

@@ -18,6 +18,9 @@ namespace gantry::lambda::detail {
 
 namespace json = boost::json;
 
+// An Event invocation's largest payload.
+inline constexpr size_t kMaxAsyncPayloadBytes = 1048576;  // 1 MB
+
 struct Deps {
   LambdaStore& store;
   Invoker& invoker;

@@ -4,14 +4,16 @@
 
 #include "core/pagination.h"
 #include "protocol/wire.h"
+#include "iam/policy.h"
 #include "services/lambda/handlers.h"
+#include "services/lambda/service.h"
 
 namespace gantry::lambda::detail {
 
 namespace {
 
 constexpr size_t kMaxSyncPayload = 6291456;   // 6 MB
-constexpr size_t kMaxAsyncPayload = 1048576;  // 1 MB
+constexpr size_t kMaxAsyncPayload = kMaxAsyncPayloadBytes;
 constexpr size_t kMaxTail = 4096;
 
 // The event must be JSON, as Lambda requires; an empty payload is the empty object.
@@ -119,3 +121,63 @@ void add_invoke_operations(api::RestService& s, const DepsPtr& deps) {
 }
 
 }  // namespace gantry::lambda::detail
+
+namespace gantry::lambda {
+
+namespace json = boost::json;
+
+Status invoke_for_service(LambdaStore& store, Invoker& invoker, const std::filesystem::path& code_root,
+                          const ServiceInvocation& call) {
+  api::RequestContext ctx;
+  ctx.scope = call.scope;
+  GANTRY_ASSIGN_OR_RETURN(auto ref, detail::parse_function_ref(ctx, call.function, std::nullopt, true));
+  detail::Resolved resolved{Function{}, Version{}, std::nullopt};
+  GANTRY_RETURN_IF_ERROR(store.read([&](LambdaTables& t) -> Result<json::object> {
+    GANTRY_ASSIGN_OR_RETURN(resolved, detail::resolve(t, call.scope, ref));
+    return json::object{};
+  }));
+  const std::string invoked = ref.qualifier ? detail::qualified_arn(call.scope, ref.name, *ref.qualifier)
+                                            : detail::function_arn(call.scope, ref.name);
+  // The function's resource policy must let the service principal invoke it for this source.
+  auto document = detail::policy_document(resolved.function);
+  bool allowed = false;
+  if (!document.empty()) {
+    auto policy = iam::parse_policy(document, iam::PolicyKind::kResource);
+    if (policy) {
+      iam::RequestContext req;
+      req.action = "lambda:InvokeFunction";
+      req.resource = invoked;
+      req.principal_arn = call.service_principal;
+      req.keys["aws:sourcearn"] = {call.source_arn};
+      req.keys["aws:sourceaccount"] = {call.scope.account};
+      req.keys["aws:principalservicename"] = {call.service_principal};
+      req.resource_account = call.scope.account;
+      allowed = iam::evaluate({}, {&*policy}, req).decision == iam::Decision::kAllow;
+    }
+  }
+  if (!allowed)
+    return make_error(ErrorKind::kAccessDenied,
+                      fmt::format("{} is not authorized to perform: lambda:InvokeFunction on resource: {} for source "
+                                  "{}: the function's resource policy does not allow it (add it with "
+                                  "AddPermission --principal {} --source-arn {})",
+                                  call.service_principal, invoked, call.source_arn, call.service_principal,
+                                  call.source_arn));
+  const auto state = detail::get_string(resolved.version.config, "State").value_or("Active");
+  if (state != "Active")
+    return make_error(ErrorKind::kLambdaResourceConflict,
+                      fmt::format("The function {} is {}, not Active", invoked, state));
+  if (auto reason = invoker.unavailable_reason(); !reason.empty())
+    return make_error(ErrorKind::kLambdaService, "Gantry cannot run functions on this host: " + reason);
+  if (call.payload.size() > detail::kMaxAsyncPayloadBytes)
+    return make_error(ErrorKind::kLambdaRequestTooLarge, "The event is larger than an Event invocation may be (1 MB)");
+  detail::Deps deps{store, invoker, code_root, nullptr};
+  Invocation inv;
+  inv.function = detail::function_spec(deps, call.scope, resolved.function, resolved.version);
+  inv.request_id = call.request_id;
+  inv.invoked_arn = invoked;
+  inv.payload = call.payload.empty() ? "{}" : call.payload;
+  invoker.enqueue(std::move(inv));
+  return {};
+}
+
+}  // namespace gantry::lambda
