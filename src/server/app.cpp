@@ -29,6 +29,9 @@
 #include "services/events/engine.h"
 #include "services/events/model.h"
 #include "services/events/service.h"
+#include "services/scheduler/engine.h"
+#include "services/scheduler/model.h"
+#include "services/scheduler/service.h"
 #include "schedule/timer_queue.h"
 #include "server/event_delivery.h"
 #include "services/logs/model.h"
@@ -141,6 +144,7 @@ Status run(const Config& config) {
   for (auto& m : iam::sqlite_migrations()) migrations.push_back(std::move(m));
   for (auto& m : lambda::sqlite_migrations()) migrations.push_back(std::move(m));
   for (auto& m : events::sqlite_migrations()) migrations.push_back(std::move(m));
+  for (auto& m : scheduler::sqlite_migrations()) migrations.push_back(std::move(m));
   GANTRY_ASSIGN_OR_RETURN(auto db, store::Database::open((std::filesystem::path(data_dir) / "gantry.db").string(),
                                                          migrations));
   // One clock for the whole server; `--clock manual` makes it one that only POST /_gantry/clock moves. Request
@@ -292,6 +296,11 @@ Status run(const Config& config) {
   engine->set_deliverer(&deliverer);
   GANTRY_RETURN_IF_ERROR(router.add_json_service(events::make_service(*events_store, *engine)));
   GANTRY_RETURN_IF_ERROR(engine->load());
+  // EventBridge Scheduler: schedules fire on the same timer queue and deliver through the same worker.
+  auto scheduler_store = scheduler::make_sqlite_store(*db);
+  auto schedules = scheduler::Engine::create(*scheduler_store, *timers, clock, random, *engine);
+  GANTRY_RETURN_IF_ERROR(router.add_rest_service(scheduler::make_service(*scheduler_store, *schedules)));
+  GANTRY_RETURN_IF_ERROR(schedules->load());
   registry::Registry registry(
       registry::RegistryOptions{config.account_id, config.region, config.auth ? &access : nullptr}, *ecr_store,
       *blobs, clock);
@@ -327,12 +336,17 @@ Status run(const Config& config) {
                                  {"firings", ev.firings},       {"late_p50_us", ev.late_p50_us},
                                  {"late_p99_us", ev.late_p99_us}, {"late_max_us", ev.late_max_us},
                                  {"clock", manual_clock ? "manual" : "real"}};
+        auto sc = schedules->stats();
+        json::object scheduler_info{{"schedules", sc.schedules},     {"pending", sc.pending},
+                                    {"invocations", sc.invocations}, {"completed", sc.completed},
+                                    {"deleted", sc.deleted}};
         return json_reply(200, {{"status", "ok"},
                                 {"version", GANTRY_VERSION},
                                 {"uptime_seconds", uptime},
                                 {"tasks", std::move(task_info)},
                                 {"lambda", std::move(lambda_info)},
-                                {"events", std::move(events_info)}});
+                                {"events", std::move(events_info)},
+                                {"scheduler", std::move(scheduler_info)}});
       }
       if (path == "/_gantry/reset" && req.method == "POST" && enable_reset) {
         tasks->stop_all_for_reset();
@@ -340,6 +354,7 @@ Status run(const Config& config) {
         auto st = database->wipe();
         iam_store->touch();  // the IAM tables changed under the authorizer's caches
         engine->clear();
+        schedules->clear();
         if (st) st = blobs->clear();
         std::error_code ec;
         std::filesystem::remove_all(lambda_code, ec);  // the deployment packages of the wiped functions

@@ -312,13 +312,10 @@ def package(source):
     return buf.getvalue()
 
 
-@unittest.skipUnless(can_run_containers(), "needs root and runc")
-class EventsDeliveryTest(ClockMixin, TaskServerTestCase):
-    server_args = ("--clock", "manual", "--lambda-idle-seconds", "60")
+class EchoFunctionMixin:
+    """A function `echo` that prints each event it gets (as `EVENT <json>`), and a reader of what it printed."""
 
-    def setUp(self):
-        super().setUp()
-        self.events = self.server.client("events")
+    def create_echo(self):
         self.iam = self.server.client("iam")
         self.lam = self.server.client("lambda", config=Config(read_timeout=60))
         role = self.iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
@@ -342,6 +339,16 @@ class EventsDeliveryTest(ClockMixin, TaskServerTestCase):
             return len(found) >= expect
         self.wait_for(f"{expect} invocations of echo", read, timeout=timeout, interval=0.3)
         return found
+
+
+@unittest.skipUnless(can_run_containers(), "needs root and runc")
+class EventsDeliveryTest(ClockMixin, EchoFunctionMixin, TaskServerTestCase):
+    server_args = ("--clock", "manual", "--lambda-idle-seconds", "60")
+
+    def setUp(self):
+        super().setUp()
+        self.events = self.server.client("events")
+        self.create_echo()
 
     def allow_rule(self, rule_arn, sid="events"):
         self.lam.add_permission(FunctionName="echo", StatementId=sid, Action="lambda:InvokeFunction",

@@ -1,0 +1,321 @@
+#include "services/scheduler/engine.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <variant>
+
+#include "schedule/timezone.h"
+
+namespace gantry::scheduler {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr auto kMaxLateness = std::chrono::seconds(60);
+
+std::string str(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::optional<TimePoint> date(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (v == nullptr) return std::nullopt;
+  if (v->is_double()) return from_epoch_seconds(v->as_double());
+  if (v->is_int64()) return from_epoch_seconds(static_cast<double>(v->as_int64()));
+  return std::nullopt;
+}
+
+int64_t integer(const json::object& o, std::string_view key, int64_t fallback) {
+  auto* v = o.if_contains(key);
+  return v && v->is_int64() ? v->as_int64() : fallback;
+}
+
+// FNV-1a: a stable hash for the flexible window's offset (the same on every start and machine).
+uint64_t stable_hash(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+void replace_all(std::string& s, std::string_view what, std::string_view with) {
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + with.size()))
+    s.replace(at, what.size(), with);
+}
+
+struct Cached {
+  Scope scope;
+  std::string group;
+  std::string name;
+  std::string arn;
+  std::string timer_key;
+  bool enabled = false;
+  ScheduleExpression expression;
+  schedule::TimeZone zone = schedule::TimeZone::utc();
+  TimePoint anchor;
+  std::optional<TimePoint> start;
+  std::optional<TimePoint> end;
+  std::chrono::seconds offset{0};  // the flexible window's
+  json::object target;
+  int max_retries = 185;
+  int max_age_seconds = 86400;
+  bool delete_after = false;
+  std::optional<TimePoint> modified;  // LastModificationDate
+
+  // The first slot strictly after `after`, within StartDate and EndDate.
+  std::optional<TimePoint> next_slot(TimePoint after) const {
+    std::optional<TimePoint> next;
+    if (const auto* at = std::get_if<schedule::At>(&expression.what)) {
+      next = schedule::next_in_zone(*at, zone, after);
+    } else {
+      TimePoint from = after;
+      if (start && *start - std::chrono::seconds(1) > from) from = *start - std::chrono::seconds(1);
+      next = schedule::next_in_zone(std::get<schedule::Expression>(expression.what), zone, from, anchor);
+    }
+    if (next && end && *next > *end) return std::nullopt;
+    return next;
+  }
+};
+using CachedPtr = std::shared_ptr<const Cached>;
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(SchedulerStore& store, schedule::TimerQueue& timers, const Clock& clock, Random& random,
+             events::Engine& deliveries, std::string zoneinfo_dir)
+      : store_(store), timers_(timers), clock_(clock), random_(random), deliveries_(deliveries),
+        zoneinfo_dir_(std::move(zoneinfo_dir)) {}
+
+  Status load() override {
+    std::vector<Schedule> all;
+    GANTRY_RETURN_IF_ERROR(store_.read([&](SchedulerTables& t) -> Result<json::object> {
+      all = t.all_schedules();
+      return json::object{};
+    }));
+    for (const auto& s : all) refresh(Scope{s.account, s.region}, s.group, s.name);
+    if (!all.empty()) spdlog::info("scheduler: {} schedules loaded", all.size());
+    return {};
+  }
+
+  void refresh(const Scope& scope, const std::string& group, const std::string& name) override {
+    std::optional<Schedule> row;
+    auto st = store_.read([&](SchedulerTables& t) -> Result<json::object> {
+      row = t.find_schedule(scope, group, name);
+      return json::object{};
+    });
+    if (!st) {
+      spdlog::error("scheduler: cannot read schedule {}/{}: {}", group, name, st.error().message);
+      return;
+    }
+    const auto key = fmt::format("sched|{}|{}|{}|{}", scope.account, scope.region, group, name);
+    const auto map_key = fmt::format("{}|{}|{}|{}", scope.account, scope.region, group, name);
+    if (!row) {
+      forget(map_key, key);
+      return;
+    }
+    auto c = compile(*row, key);
+    if (!c) {
+      forget(map_key, key);
+      return;
+    }
+    CachedPtr ptr = std::move(c);
+    {
+      std::lock_guard lock(mu_);
+      cached_[map_key] = ptr;
+    }
+    if (ptr->enabled) schedule_after(ptr, clock_.now());
+    else timers_.cancel(key);
+  }
+
+  void forget_group(const Scope& scope, const std::string& group) override {
+    const auto prefix = fmt::format("{}|{}|{}|", scope.account, scope.region, group);
+    std::vector<std::string> keys;
+    {
+      std::lock_guard lock(mu_);
+      for (auto it = cached_.lower_bound(prefix); it != cached_.end() && it->first.starts_with(prefix);) {
+        keys.push_back(it->second->timer_key);
+        it = cached_.erase(it);
+      }
+    }
+    for (const auto& k : keys) timers_.cancel(k);
+  }
+
+  void clear() override {
+    std::vector<std::string> keys;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [_, c] : cached_) keys.push_back(c->timer_key);
+      cached_.clear();
+    }
+    for (const auto& k : keys) timers_.cancel(k);
+  }
+
+  EngineStats stats() const override {
+    EngineStats s;
+    std::vector<std::string> keys;
+    {
+      std::lock_guard lock(mu_);
+      s.schedules = cached_.size();
+      for (const auto& [_, c] : cached_) keys.push_back(c->timer_key);
+    }
+    for (const auto& k : keys) s.pending += timers_.due(k).has_value();
+    s.invocations = invocations_.load();
+    s.completed = completed_.load();
+    s.deleted = deleted_.load();
+    return s;
+  }
+
+ private:
+  std::unique_ptr<Cached> compile(const Schedule& row, const std::string& key) {
+    auto c = std::make_unique<Cached>();
+    c->scope = Scope{row.account, row.region};
+    c->group = row.group;
+    c->name = row.name;
+    c->arn = str(row.doc, "Arn");
+    c->timer_key = key;
+    c->enabled = str(row.doc, "State") != "DISABLED";
+    auto expression = parse_schedule_expression(str(row.doc, "ScheduleExpression"));
+    if (!expression) {
+      spdlog::error("scheduler: schedule {} has an expression that no longer parses: {}", c->arn,
+                    expression.error().message);
+      return nullptr;
+    }
+    c->expression = std::move(*expression);
+    auto zone_name = str(row.doc, "ScheduleExpressionTimezone");
+    if (!zone_name.empty() && zone_name != "UTC") {
+      auto zone = schedule::TimeZone::load(zone_name, zoneinfo_dir_);
+      if (!zone) {
+        spdlog::error("scheduler: schedule {}: time zone {}: {}", c->arn, zone_name, zone.error().message);
+        return nullptr;
+      }
+      c->zone = std::move(*zone);
+    }
+    c->start = date(row.doc, "StartDate");
+    c->end = date(row.doc, "EndDate");
+    // rate() counts from the StartDate, else from when the schedule was last written.
+    c->anchor = c->start ? *c->start
+                         : date(row.doc, "LastModificationDate").value_or(store::from_ms(row.created_ms));
+    if (auto* w = row.doc.if_contains("FlexibleTimeWindow"); w && w->is_object() &&
+                                                               str(w->as_object(), "Mode") == "FLEXIBLE") {
+      int64_t minutes = integer(w->as_object(), "MaximumWindowInMinutes", 0);
+      if (minutes > 0) c->offset = std::chrono::seconds(stable_hash(c->arn) % static_cast<uint64_t>(minutes * 60));
+    }
+    if (auto* t = row.doc.if_contains("Target"); t && t->is_object()) c->target = t->as_object();
+    if (auto* r = c->target.if_contains("RetryPolicy"); r && r->is_object()) {
+      c->max_retries = static_cast<int>(integer(r->as_object(), "MaximumRetryAttempts", 185));
+      c->max_age_seconds = static_cast<int>(integer(r->as_object(), "MaximumEventAgeInSeconds", 86400));
+    }
+    c->delete_after = str(row.doc, "ActionAfterCompletion") == "DELETE";
+    c->modified = date(row.doc, "LastModificationDate");
+    return c;
+  }
+
+  void forget(const std::string& map_key, const std::string& timer_key) {
+    {
+      std::lock_guard lock(mu_);
+      cached_.erase(map_key);
+    }
+    timers_.cancel(timer_key);
+  }
+
+  // Puts the schedule's first invocation after `after` on the timer queue; a schedule with none left is done.
+  void schedule_after(const CachedPtr& c, TimePoint after) {
+    // An invocation is its slot plus the offset: look for slots after (after - offset).
+    auto slot = c->next_slot(after - c->offset);
+    if (!slot) {
+      timers_.cancel(c->timer_key);
+      return;
+    }
+    schedule_slot(c, *slot);
+  }
+
+  void schedule_slot(const CachedPtr& c, TimePoint slot) {
+    std::weak_ptr<const Cached> weak = c;
+    timers_.schedule(c->timer_key, slot + c->offset,
+                     [this, weak, slot](TimePoint due, TimePoint now) { fire(weak.lock(), slot, due, now); });
+  }
+
+  void fire(const CachedPtr& c, TimePoint slot, TimePoint due, TimePoint now) {
+    if (!c || !c->enabled) return;
+    if (now - due > kMaxLateness) {
+      spdlog::warn("scheduler: schedule {} skips its invocation of {} (now {}): missed invocations are not caught "
+                   "up",
+                   c->arn, iso8601(due), iso8601(now));
+    } else {
+      deliver(*c, slot);
+    }
+    // The next slot after this one, or after the present when this one came far too late.
+    auto next = c->next_slot(std::max(slot, now - kMaxLateness - c->offset));
+    if (next) {
+      schedule_slot(c, *next);
+      return;
+    }
+    complete(*c);
+  }
+
+  void deliver(const Cached& c, TimePoint slot) {
+    ++invocations_;
+    const auto execution = random_.uuid4();
+    std::string input = str(c.target, "Input");
+    if (input.empty()) input = "{}";
+    // Scheduler's context attributes, as it substitutes them in a target's Input.
+    replace_all(input, "<aws.scheduler.schedule-arn>", c.arn);
+    replace_all(input, "<aws.scheduler.scheduled-time>", events::event_time(slot));
+    replace_all(input, "<aws.scheduler.execution-id>", execution);
+    replace_all(input, "<aws.scheduler.attempt-number>", "1");
+    events::Delivery d;
+    d.scope = c.scope;
+    d.rule_arn = c.arn;
+    d.rule_name = c.name;
+    d.event_id = execution;
+    d.via = "scheduler";
+    d.target = c.target;
+    d.input = std::move(input);
+    deliveries_.enqueue(std::move(d), c.max_retries, c.max_age_seconds);
+  }
+
+  // The schedule ran its last invocation: with ActionAfterCompletion DELETE it goes.
+  void complete(const Cached& c) {
+    ++completed_;
+    if (!c.delete_after) return;
+    auto st = store_.write([&](SchedulerTables& t) -> Result<json::object> {
+      auto row = t.find_schedule(c.scope, c.group, c.name);
+      // Only the schedule that completed: one updated meanwhile is another schedule now.
+      if (row && date(row->doc, "LastModificationDate") == c.modified) t.delete_schedule(c.scope, c.group, c.name);
+      return json::object{};
+    });
+    if (!st) {
+      spdlog::error("scheduler: schedule {} completed but could not be deleted: {}", c.arn, st.error().message);
+      return;
+    }
+    ++deleted_;
+    spdlog::info("scheduler: schedule {} completed and was deleted (ActionAfterCompletion DELETE)", c.arn);
+    forget(fmt::format("{}|{}|{}|{}", c.scope.account, c.scope.region, c.group, c.name), c.timer_key);
+  }
+
+  SchedulerStore& store_;
+  schedule::TimerQueue& timers_;
+  const Clock& clock_;
+  Random& random_;
+  events::Engine& deliveries_;
+  std::string zoneinfo_dir_;
+  mutable std::mutex mu_;
+  std::map<std::string, CachedPtr> cached_;  // by "account|region|group|name"
+  std::atomic<uint64_t> invocations_{0}, completed_{0}, deleted_{0};
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> Engine::create(SchedulerStore& store, schedule::TimerQueue& timers, const Clock& clock,
+                                       Random& random, events::Engine& deliveries, std::string zoneinfo_dir) {
+  return std::make_unique<EngineImpl>(store, timers, clock, random, deliveries, std::move(zoneinfo_dir));
+}
+
+}  // namespace gantry::scheduler
