@@ -12,6 +12,10 @@ double epoch_seconds(TimePoint t) {
 }
 
 TimePoint from_epoch_seconds(double s) {
+  // A TimePoint counts nanoseconds in 64 bits (years 1677-2262): clamp rather than overflow.
+  constexpr double kLimit = 9.0e9;  // seconds, about the year 2255
+  if (!(s > -kLimit)) s = -kLimit;  // also NaN
+  if (s > kLimit) s = kLimit;
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
       std::chrono::milliseconds(static_cast<int64_t>(std::llround(s * 1000.0)))));
 }
@@ -32,7 +36,7 @@ std::optional<TimePoint> parse_iso8601(std::string_view text) {
   std::string t(text);
   if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
     return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970) return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970 || y > 2199) return std::nullopt;
   std::string_view rest = text.substr(19);
   int64_t ms = 0;
   if (!rest.empty() && rest.front() == '.') {

@@ -40,10 +40,12 @@ class FakeClock final : public Clock {
 
 // Seconds since the epoch with millisecond fraction, as AWS json protocols send timestamps.
 double epoch_seconds(TimePoint t);
+// Clamped to about ±9e9 seconds (years 1685-2255), so no input overflows a TimePoint.
 TimePoint from_epoch_seconds(double s);
 // 2024-01-02T03:04:05.678Z, as query/XML and rest-json protocols send timestamps.
 std::string iso8601(TimePoint t);
-// "2027-01-31T23:59:59Z" or with a fraction ("...:59.250Z") or an offset ("+02:00"); nullopt otherwise.
+// "2027-01-31T23:59:59Z" or with a fraction ("...:59.250Z") or an offset ("+02:00"), years 1970-2199; nullopt
+// otherwise.
 std::optional<TimePoint> parse_iso8601(std::string_view text);
 
 }  // namespace gantry

@@ -15,6 +15,7 @@
 // (their own key too). Thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -45,11 +46,18 @@ class TimerQueue {
   virtual size_t size() const = 0;
 
   // Manual mode: runs every entry due at or before `t` (entries added meanwhile too), in due order, and
-  // leaves the clock at `t`. Setting the clock back runs nothing and rebases the entries, as a jump of the
-  // wall clock does. Calls are serialized. Returns how many entries ran. Real mode: returns 0.
-  virtual size_t advance_to(TimePoint t) = 0;
+  // leaves the clock at `t` — unless `max_runs` entries ran first: then the clock stays at the last one's time
+  // (call again to go on). Setting the clock back runs nothing and rebases the entries, as a jump of the wall
+  // clock does. Calls are serialized. Returns how many entries ran. Real mode: returns 0.
+  virtual size_t advance_to(TimePoint t, size_t max_runs = SIZE_MAX) = 0;
   // Stops the real mode's thread (entries no longer run); also done by the destructor.
   virtual void stop() = 0;
+
+  // Real mode: `hook(slot)` runs on the queue's thread about 200 ms before each time entries are due, to read
+  // the data firing them will touch. Hosts that page out an idle server's memory (virtual machines do) would
+  // otherwise make the first firings of a slot wait for it. Manual mode: never called.
+  using PrepareHook = std::function<void(TimePoint slot)>;
+  virtual void add_prepare_hook(PrepareHook hook) = 0;
 };
 
 }  // namespace gantry::schedule

@@ -58,6 +58,11 @@ void sign_request(http::Request& request, const SigningKey& key, std::string_vie
                                    key.access_key_id, scope.date, region, service, signed_headers, signature));
 }
 
+void TargetDeliverer::clear() {
+  std::lock_guard lock(mu_);
+  keys_.clear();
+}
+
 events::DeliveryOutcome TargetDeliverer::deliver(const events::Delivery& d) {
   auto arn = str(d.target, "Arn");
   if (arn.starts_with("arn:aws:lambda:")) return d.via == "scheduler" ? invoke_as_role(d) : deliver_lambda(d);
@@ -98,10 +103,19 @@ json::object TargetDeliverer::run_task_request(const events::Delivery& d) {
   for (auto [from, to] : {std::pair{"EnableECSManagedTags", "enableECSManagedTags"},
                           std::pair{"EnableExecuteCommand", "enableExecuteCommand"}})
     if (auto* v = p.if_contains(from)) req[to] = *v;
+  // Tags: EventBridge's are [{"Key": k, "Value": v}], Scheduler's [{k: v}, ...] (a list of maps).
   if (auto* tags = p.if_contains("Tags"); tags && tags->is_array()) {
     json::array out;
-    for (const auto& t : tags->as_array())
-      if (t.is_object()) out.push_back(json::object{{"key", str(t.as_object(), "Key")}, {"value", str(t.as_object(), "Value")}});
+    for (const auto& t : tags->as_array()) {
+      if (!t.is_object()) continue;
+      const auto& o = t.as_object();
+      if (d.via == "scheduler") {
+        for (const auto& [k, v] : o)
+          out.push_back(json::object{{"key", std::string(k)}, {"value", v.is_string() ? std::string(v.as_string()) : ""}});
+      } else {
+        out.push_back(json::object{{"key", str(o, "Key")}, {"value", str(o, "Value")}});
+      }
+    }
     req["tags"] = std::move(out);
   }
   // An input that is a JSON object with task override members overrides the task, as on EventBridge.
@@ -122,11 +136,14 @@ Result<SigningKey> TargetDeliverer::key_for(const Scope& scope, const std::strin
   {
     std::lock_guard lock(mu_);
     auto it = keys_.find(cache_key);
-    if (it != keys_.end() && it->second.expires_at - d_.clock.now() > std::chrono::minutes(5)) return it->second;
+    // Reused for 5 minutes at most, so a changed trust policy or a deleted role takes effect soon.
+    if (it != keys_.end() && d_.clock.now() - it->second.minted_at < std::chrono::minutes(5) &&
+        it->second.key.expires_at - d_.clock.now() > std::chrono::minutes(5))
+      return it->second.key;
   }
   GANTRY_ASSIGN_OR_RETURN(auto key, d_.role_key(scope, role_arn, service));
   std::lock_guard lock(mu_);
-  keys_[cache_key] = key;
+  keys_[cache_key] = CachedKey{key, d_.clock.now()};
   return key;
 }
 

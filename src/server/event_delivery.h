@@ -45,6 +45,8 @@ class TargetDeliverer final : public events::Deliverer {
  public:
   explicit TargetDeliverer(DeliveryDeps deps) : d_(std::move(deps)) {}
   events::DeliveryOutcome deliver(const events::Delivery& d) override;
+  // Forgets the role sessions it keeps (after a reset wiped them).
+  void clear();
 
   // The RunTask request an ECS target makes of an event's input (exposed for tests).
   static boost::json::object run_task_request(const events::Delivery& d);
@@ -59,8 +61,12 @@ class TargetDeliverer final : public events::Deliverer {
                                        std::string_view what);
 
   DeliveryDeps d_;
+  struct CachedKey {
+    SigningKey key;
+    TimePoint minted_at;
+  };
   std::mutex mu_;
-  std::map<std::string, SigningKey> keys_;  // by account|role, reused until shortly before they expire
+  std::map<std::string, CachedKey> keys_;  // by account|role|service
 };
 
 // Signs `request` (its method, target, headers and body set; host added) with SigV4 for `service` in `region`.

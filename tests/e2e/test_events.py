@@ -158,9 +158,12 @@ class EventsApiTest(ClockMixin, ServerTestCase):
         # DeleteRule refuses while targets remain, unless forced.
         msg = self.assertAwsError("ValidationException", self.events.delete_rule, Name="r")
         self.assertEqual(msg, "Rule can't be deleted since it has targets.")
+        # Force is for rules AWS services manage: it does not delete a rule of yours that has targets.
+        self.assertAwsError("ValidationException", self.events.delete_rule, Name="r", Force=True)
         self.events.remove_targets(Rule="r", Ids=["task"])
         self.assertEqual([t["Id"] for t in self.events.list_targets_by_rule(Rule="r")["Targets"]], ["fn"])
-        self.events.delete_rule(Name="r", Force=True)
+        self.events.remove_targets(Rule="r", Ids=["fn"])
+        self.events.delete_rule(Name="r")
         self.assertAwsError("ResourceNotFoundException", self.events.describe_rule, Name="r")
         self.assertEqual(self.events.list_rule_names_by_target(TargetArn=FN + "worker")["RuleNames"], [])
 
@@ -269,7 +272,8 @@ class EventsApiTest(ClockMixin, ServerTestCase):
         self.assertEqual(self.advance(600)["fired"], 0)
         self.events.enable_rule(Name="each-minute")
         self.assertEqual(self.advance(60)["fired"], 1)
-        self.events.delete_rule(Name="each-minute", Force=True)
+        self.events.remove_targets(Rule="each-minute", Ids=["fn"])
+        self.events.delete_rule(Name="each-minute")
         self.assertEqual(self.advance(600)["fired"], 0)
 
     def test_manual_clock_cron_slots_and_set(self):

@@ -1,10 +1,13 @@
 """The seed workflow script (scripts/seed-workflow) runs green against a fresh server: every step
 Gantry implements works, and every step it does not implement yet is refused with UnsupportedOperation."""
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 import unittest
+import urllib.request
 
 from harness import ACCESS_KEY, REPO, SECRET_KEY, ServerTestCase
 
@@ -53,6 +56,61 @@ class SeedWorkflowTest(ServerTestCase):
         self.assertEqual([p["PolicyName"] for p in
                           iam.list_attached_role_policies(RoleName="ecsTaskExecutionRole")["AttachedPolicies"]],
                          ["AmazonECSTaskExecutionRolePolicy"])
+
+    @unittest.skipUnless(os.geteuid() == 0 and shutil.which("runc"), "needs root and runc")
+    def test_seed_with_a_one_minute_rule_on_the_manual_clock(self):
+        """The seed's function on a rate(1 minute) rule: one invocation per slot, one task per invocation, every
+        task STOPPED with exit 0, the invocations in the function's log; DisableRule stops it."""
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_CONFIG_FILE="/dev/null")
+        p = subprocess.run([sys.executable, os.path.join(REPO, "scripts", "seed-workflow"),
+                            "--endpoint", self.server.endpoint], env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        events, lam, ecs, logs = (self.server.client(n) for n in ("events", "lambda", "ecs", "logs"))
+        events.disable_rule(Name="run-batch-every-5-minutes")
+        rule = events.put_rule(Name="every-minute", ScheduleExpression="rate(1 minute)")["RuleArn"]
+        lam.add_permission(FunctionName="run_task", StatementId="every-minute", Action="lambda:InvokeFunction",
+                           Principal="events.amazonaws.com", SourceArn=rule)
+        fn = lam.get_function(FunctionName="run_task")["Configuration"]["FunctionArn"]
+        events.put_targets(Rule="every-minute", Targets=[{"Id": "run_task", "Arn": fn}])
+
+        def tasks():
+            return set(ecs.list_tasks(cluster="fargatecluster", desiredStatus="STOPPED")["taskArns"]) | \
+                set(ecs.list_tasks(cluster="fargatecluster")["taskArns"])
+
+        def starts():
+            evs = logs.filter_log_events(logGroupName="/aws/lambda/run_task")["events"]
+            return sum(1 for e in evs if e["message"].startswith("START RequestId:"))
+
+        def clock(body):
+            req = urllib.request.Request(self.server.endpoint + "/_gantry/clock", data=json.dumps(body).encode(),
+                                         method="POST")
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return json.load(r)
+
+        def wait_until(what, fn, timeout=90):
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if fn():
+                    return
+                time.sleep(0.5)
+            self.fail(f"timed out waiting for {what}")
+
+        before_tasks, before_starts = tasks(), starts()
+        self.assertEqual(clock({"advance_seconds": 180})["fired"], 3)
+        wait_until("three new tasks", lambda: len(tasks() - before_tasks) >= 3)
+        new = sorted(tasks() - before_tasks)
+        self.assertEqual(len(new), 3, "one task per invocation")
+        ecs.get_waiter("tasks_stopped").wait(cluster="fargatecluster", tasks=new,
+                                             WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        for t in ecs.describe_tasks(cluster="fargatecluster", tasks=new)["tasks"]:
+            self.assertEqual((t["lastStatus"], t["containers"][0].get("exitCode")), ("STOPPED", 0), t)
+        wait_until("three more invocations in the function's log", lambda: starts() - before_starts >= 3)
+        self.assertEqual(starts() - before_starts, 3)
+        # DisableRule stops it.
+        events.disable_rule(Name="every-minute")
+        self.assertEqual(clock({"advance_seconds": 300})["fired"], 0)
+        time.sleep(2)
+        self.assertEqual(len(tasks() - before_tasks), 3)
 
     def test_seed_workflow_is_rerunnable(self):
         env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY, AWS_CONFIG_FILE="/dev/null")

@@ -91,5 +91,25 @@ TEST(TimerQueueTest, RealWakesWhenAnEntryIsDue) {
   q->stop();
 }
 
+TEST(TimerQueueTest, RealCallsPrepareHooksShortlyBeforeASlot) {
+  SystemClock clock;
+  auto q = TimerQueue::real(clock);
+  std::atomic<int64_t> prepared_lead_ms{-1};
+  std::atomic<int64_t> hook_slot{0};
+  std::atomic<bool> fired{false};
+  auto due = clock.now() + 600ms;
+  q->add_prepare_hook([&](TimePoint slot) {
+    hook_slot = slot.time_since_epoch().count();
+    prepared_lead_ms = std::chrono::duration_cast<std::chrono::milliseconds>(slot - clock.now()).count();
+  });
+  q->schedule("slot", due, [&](TimePoint, TimePoint) { fired = true; });
+  for (int i = 0; i < 300 && !fired.load(); ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(fired.load());
+  EXPECT_EQ(hook_slot.load(), due.time_since_epoch().count());
+  EXPECT_GT(prepared_lead_ms.load(), 0);    // before the slot
+  EXPECT_LE(prepared_lead_ms.load(), 200);  // but not long before
+  q->stop();
+}
+
 }  // namespace
 }  // namespace gantry::schedule

@@ -56,6 +56,7 @@ struct CachedRule {
   std::string name;
   std::string arn;
   std::string timer_key;
+  std::string bus_key;
   bool enabled = false;
   std::optional<EventPattern> pattern;
   std::optional<schedule::Expression> expression;
@@ -67,7 +68,7 @@ using RulePtr = std::shared_ptr<const CachedRule>;
 // The rules of one bus, with the enabled pattern rules indexed by the sources they require (most patterns
 // name their source), so an event is matched only against the rules that can match it.
 struct BusRules {
-  std::map<std::string, RulePtr> by_name;
+  std::unordered_map<std::string, RulePtr> by_name;
   std::unordered_map<std::string, std::vector<RulePtr>> by_source;
   std::vector<RulePtr> any_source;  // enabled pattern rules without a fixed set of sources
 
@@ -173,6 +174,7 @@ class EngineImpl final : public Engine {
   EngineImpl(EventsStore& store, schedule::TimerQueue& timers, const Clock& clock, Random& random)
       : store_(store), timers_(timers), clock_(clock), random_(random) {
     worker_ = std::thread([this] { work(); });
+    timers_.add_prepare_hook([this](TimePoint) { touch_rules(); });
   }
   ~EngineImpl() override { stop(); }
 
@@ -194,6 +196,9 @@ class EngineImpl final : public Engine {
   }
 
   void refresh(const Scope& scope, const std::string& bus, const std::string& name) override {
+    // One refresh at a time: two changes of a rule committed in quick succession must not leave the older in
+    // the cache.
+    std::lock_guard serial(refresh_mu_);
     std::optional<Rule> rule;
     std::vector<Target> targets;
     auto st = store_.read([&](EventsTables& t) -> Result<json::object> {
@@ -221,6 +226,7 @@ class EngineImpl final : public Engine {
     c->name = name;
     c->arn = str(rule->doc, "Arn");
     c->timer_key = key;
+    c->bus_key = bus_key(scope, bus);
     c->enabled = str(rule->doc, "State") != "DISABLED";
     c->anchor = store::from_ms(rule->anchor_ms);
     if (auto p = str(rule->doc, "EventPattern"); !p.empty()) {
@@ -248,6 +254,7 @@ class EngineImpl final : public Engine {
   }
 
   void forget_bus(const Scope& scope, const std::string& bus) override {
+    std::lock_guard serial(refresh_mu_);
     std::vector<std::string> names;
     {
       std::unique_lock lock(mu_);
@@ -260,6 +267,7 @@ class EngineImpl final : public Engine {
   }
 
   void clear() override {
+    std::lock_guard serial(refresh_mu_);
     std::vector<std::string> keys;
     {
       std::unique_lock lock(mu_);
@@ -366,6 +374,27 @@ class EngineImpl final : public Engine {
         });
   }
 
+  // Reads every cached rule, shortly before a slot (TimerQueue::add_prepare_hook).
+  void touch_rules() const {
+    uint64_t sum = 0;
+    std::shared_lock lock(mu_);
+    for (const auto& [_, bus] : rules_)
+      for (const auto& [name, r] : bus.by_name)
+        sum += name.size() + r->timer_key.size() + r->targets.size() + (r->expression ? 1 : 0) + r->enabled;
+    touched_ = sum;
+  }
+
+  // Schedules the next slot of `r` unless the rule changed meanwhile (refresh then scheduled the new one):
+  // checked and scheduled under the cache's lock, which refresh takes to replace the rule.
+  void reschedule_if_current(const RulePtr& r, TimePoint after) {
+    std::shared_lock lock(mu_);
+    auto it = rules_.find(r->bus_key);
+    if (it == rules_.end()) return;
+    auto jt = it->second.by_name.find(r->name);
+    if (jt == it->second.by_name.end() || jt->second != r) return;
+    schedule_next(r, after);
+  }
+
   // `r` is the rule as cached when its slot was scheduled: a change since replaced the entry (refresh), so
   // a rule that is gone or changed never fires from here.
   void fire(const RulePtr& r, TimePoint due, TimePoint now) {
@@ -375,12 +404,12 @@ class EngineImpl final : public Engine {
     if (now - due > kMaxLateness) {
       spdlog::warn("events: rule {} skips its slot of {} (now {}): slots missed are not caught up", r->arn,
                    event_time(due), event_time(now));
-      schedule_next(r, now);
+      reschedule_if_current(r, now);
       return;
     }
     if (r->targets.empty()) {  // nothing to deliver to: the slot passes, counted
       ++matched_;
-      schedule_next(r, std::max(due, now - kMaxLateness));
+      reschedule_if_current(r, std::max(due, now - kMaxLateness));
       return;
     }
     json::object event{{"version", "0"},
@@ -393,7 +422,7 @@ class EngineImpl final : public Engine {
                        {"resources", json::array{json::value(r->arn)}},
                        {"detail", json::object{}}};
     deliver_to_targets(*r, json::value(std::move(event)));
-    schedule_next(r, std::max(due, now - kMaxLateness));
+    reschedule_if_current(r, std::max(due, now - kMaxLateness));
   }
 
   void record_lateness(TimePoint::duration late) {
@@ -505,6 +534,8 @@ class EngineImpl final : public Engine {
   Random& random_;
   std::atomic<Deliverer*> deliverer_{nullptr};
 
+  mutable volatile uint64_t touched_ = 0;
+  std::mutex refresh_mu_;  // serializes refresh, forget_bus and clear
   mutable std::shared_mutex mu_;
   std::map<std::string, BusRules> rules_;  // by bus key
 

@@ -134,11 +134,11 @@ Out set_state(const Deps& d, Ctx& ctx, json::object& in, std::string_view state)
 
 Out delete_rule(const Deps& d, Ctx& ctx, json::object& in) {
   GANTRY_ASSIGN_OR_RETURN(auto ref, rule_ref(ctx, in));
-  bool force = get_bool(in, "Force");
+  // Force only matters for rules AWS services manage; Gantry has none, so a rule with targets is always refused.
   auto out = d.store.write([&](EventsTables& t) -> Out {
     GANTRY_RETURN_IF_ERROR(require_bus(t, ctx.scope, ref.bus));
     if (!t.find_rule(ctx.scope, ref.bus, ref.name)) return json::object{};  // deleting what is gone succeeds
-    if (!force && !t.targets(ctx.scope, ref.bus, ref.name).empty())
+    if (!t.targets(ctx.scope, ref.bus, ref.name).empty())
       return validation("Rule can't be deleted since it has targets.");
     t.delete_rule(ctx.scope, ref.bus, ref.name);
     t.drop_tags(rule_arn(ctx.scope, ref.bus, ref.name));

@@ -57,6 +57,7 @@ struct Cached {
   std::string name;
   std::string arn;
   std::string timer_key;
+  std::string map_key;  // account|region|group|name
   bool enabled = false;
   ScheduleExpression expression;
   schedule::TimeZone zone = schedule::TimeZone::utc();
@@ -91,7 +92,15 @@ class EngineImpl final : public Engine {
   EngineImpl(SchedulerStore& store, schedule::TimerQueue& timers, const Clock& clock, Random& random,
              events::Engine& deliveries, std::string zoneinfo_dir)
       : store_(store), timers_(timers), clock_(clock), random_(random), deliveries_(deliveries),
-        zoneinfo_dir_(std::move(zoneinfo_dir)) {}
+        zoneinfo_dir_(std::move(zoneinfo_dir)) {
+    // Shortly before a slot, read every cached schedule (TimerQueue::add_prepare_hook).
+    timers_.add_prepare_hook([this](TimePoint) {
+      uint64_t sum = 0;
+      std::lock_guard lock(mu_);
+      for (const auto& [key, c] : cached_) sum += key.size() + c->timer_key.size() + c->target.size() + c->enabled;
+      touched_ = sum;
+    });
+  }
 
   Status load() override {
     std::vector<Schedule> all;
@@ -105,6 +114,7 @@ class EngineImpl final : public Engine {
   }
 
   void refresh(const Scope& scope, const std::string& group, const std::string& name) override {
+    std::lock_guard serial(refresh_mu_);  // two changes in quick succession must not leave the older cached
     std::optional<Schedule> row;
     auto st = store_.read([&](SchedulerTables& t) -> Result<json::object> {
       row = t.find_schedule(scope, group, name);
@@ -135,6 +145,7 @@ class EngineImpl final : public Engine {
   }
 
   void forget_group(const Scope& scope, const std::string& group) override {
+    std::lock_guard serial(refresh_mu_);
     const auto prefix = fmt::format("{}|{}|{}|", scope.account, scope.region, group);
     std::vector<std::string> keys;
     {
@@ -148,6 +159,7 @@ class EngineImpl final : public Engine {
   }
 
   void clear() override {
+    std::lock_guard serial(refresh_mu_);
     std::vector<std::string> keys;
     {
       std::lock_guard lock(mu_);
@@ -180,6 +192,7 @@ class EngineImpl final : public Engine {
     c->name = row.name;
     c->arn = str(row.doc, "Arn");
     c->timer_key = key;
+    c->map_key = fmt::format("{}|{}|{}|{}", c->scope.account, c->scope.region, c->group, c->name);
     c->enabled = str(row.doc, "State") != "DISABLED";
     auto expression = parse_schedule_expression(str(row.doc, "ScheduleExpression"));
     if (!expression) {
@@ -251,13 +264,19 @@ class EngineImpl final : public Engine {
     } else {
       deliver(*c, slot);
     }
-    // The next slot after this one, or after the present when this one came far too late.
+    // The next slot after this one, or after the present when this one came far too late; unless the schedule
+    // changed meanwhile (refresh then scheduled the new one), checked under the cache's lock.
     auto next = c->next_slot(std::max(slot, now - kMaxLateness - c->offset));
-    if (next) {
-      schedule_slot(c, *next);
-      return;
+    {
+      std::lock_guard lock(mu_);
+      auto it = cached_.find(c->map_key);
+      if (it == cached_.end() || it->second != c) return;
+      if (next) {
+        schedule_slot(c, *next);
+        return;
+      }
     }
-    complete(*c);
+    complete(c);
   }
 
   void deliver(const Cached& c, TimePoint slot) {
@@ -281,23 +300,31 @@ class EngineImpl final : public Engine {
     deliveries_.enqueue(std::move(d), c.max_retries, c.max_age_seconds);
   }
 
-  // The schedule ran its last invocation: with ActionAfterCompletion DELETE it goes.
-  void complete(const Cached& c) {
+  // The schedule ran its last invocation: with ActionAfterCompletion DELETE it goes (unless it was updated
+  // meanwhile: then it is another schedule, which stays).
+  void complete(const CachedPtr& c) {
     ++completed_;
-    if (!c.delete_after) return;
+    if (!c->delete_after) return;
+    std::lock_guard serial(refresh_mu_);
+    bool deleted = false;
     auto st = store_.write([&](SchedulerTables& t) -> Result<json::object> {
-      auto row = t.find_schedule(c.scope, c.group, c.name);
-      // Only the schedule that completed: one updated meanwhile is another schedule now.
-      if (row && date(row->doc, "LastModificationDate") == c.modified) t.delete_schedule(c.scope, c.group, c.name);
+      auto row = t.find_schedule(c->scope, c->group, c->name);
+      if (row && date(row->doc, "LastModificationDate") == c->modified) {
+        t.delete_schedule(c->scope, c->group, c->name);
+        deleted = true;
+      }
       return json::object{};
     });
     if (!st) {
-      spdlog::error("scheduler: schedule {} completed but could not be deleted: {}", c.arn, st.error().message);
+      spdlog::error("scheduler: schedule {} completed but could not be deleted: {}", c->arn, st.error().message);
       return;
     }
+    if (!deleted) return;
     ++deleted_;
-    spdlog::info("scheduler: schedule {} completed and was deleted (ActionAfterCompletion DELETE)", c.arn);
-    forget(fmt::format("{}|{}|{}|{}", c.scope.account, c.scope.region, c.group, c.name), c.timer_key);
+    spdlog::info("scheduler: schedule {} completed and was deleted (ActionAfterCompletion DELETE)", c->arn);
+    std::lock_guard lock(mu_);
+    auto it = cached_.find(c->map_key);
+    if (it != cached_.end() && it->second == c) cached_.erase(it);
   }
 
   SchedulerStore& store_;
@@ -306,6 +333,8 @@ class EngineImpl final : public Engine {
   Random& random_;
   events::Engine& deliveries_;
   std::string zoneinfo_dir_;
+  volatile uint64_t touched_ = 0;
+  std::mutex refresh_mu_;  // serializes refresh, forget_group, clear and the deletion of completed schedules
   mutable std::mutex mu_;
   std::map<std::string, CachedPtr> cached_;  // by "account|region|group|name"
   std::atomic<uint64_t> invocations_{0}, completed_{0}, deleted_{0};

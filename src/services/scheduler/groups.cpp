@@ -72,21 +72,30 @@ Result<api::RestResponse> delete_schedule_group(const Deps& d, Ctx& ctx, json::o
   GANTRY_ASSIGN_OR_RETURN(auto name, group_named(in));
   GANTRY_RETURN_IF_ERROR(check_client_token(in));
   if (name == kDefaultGroup) return validation("You cannot delete the default schedule group.");
-  if (ctx.authorizer != nullptr) {
+  auto schedules_in = [&](SchedulerTables& t) {
+    ScheduleQuery q;
+    q.group = name;
+    q.limit = INT32_MAX;
     std::vector<std::string> names;
+    for (const auto& s : t.list_schedules(ctx.scope, q)) names.push_back(s.name);
+    return names;
+  };
+  std::vector<std::string> checked;
+  if (ctx.authorizer != nullptr) {
     GANTRY_RETURN_IF_ERROR(d.store.read([&](SchedulerTables& t) -> Out {
-      ScheduleQuery q;
-      q.group = name;
-      q.limit = INT32_MAX;
-      for (const auto& s : t.list_schedules(ctx.scope, q)) names.push_back(s.name);
+      checked = schedules_in(t);
       return json::object{};
     }));
-    for (const auto& schedule : names)
+    for (const auto& schedule : checked)
       if (auto denied = ctx.denied("scheduler:DeleteSchedule", schedule_arn(ctx.scope, name, schedule)))
         return make_error(ErrorKind::kAccessDenied403, *denied);
   }
   auto out = d.store.write([&](SchedulerTables& t) -> Out {
     if (!t.find_group(ctx.scope, name)) return group_not_found(name);
+    // The schedules asked about must be the ones deleted: one created meanwhile was not authorized.
+    if (ctx.authorizer != nullptr && schedules_in(t) != checked)
+      return make_error(ErrorKind::kSchedulerConflict,
+                        fmt::format("The schedules of group {} changed while it was being deleted; try again.", name));
     t.delete_group(ctx.scope, name);
     t.drop_tags(group_arn(ctx.scope, name));
     return json::object{};

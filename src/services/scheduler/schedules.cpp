@@ -24,8 +24,8 @@ constexpr int64_t kDefaultEventAge = 86400;
 constexpr int64_t kDefaultRetries = 185;
 // A StartDate of a recurring schedule may be at most this far in the past.
 constexpr auto kStartDateGrace = std::chrono::minutes(5);
-// Timestamps Gantry takes: 1970 up to the end of 9999.
-constexpr double kMaxEpochSeconds = 253402300799.0;
+// Timestamps Gantry takes: 1970 up to the end of 2199.
+constexpr double kMaxEpochSeconds = 7258118399.0;  // 2199-12-31T23:59:59Z, the last year a cron may name
 
 bool word_chars(std::string_view s, std::string_view extra) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
@@ -58,7 +58,7 @@ Result<std::optional<int64_t>> date_member(const json::object& in, std::string_v
   if (!in.contains(member)) return std::optional<int64_t>();
   auto v = get_number(in, member);
   if (!v || !std::isfinite(*v) || *v < 0 || *v > kMaxEpochSeconds)
-    return validation(fmt::format("Invalid {}: a date from 1970 to 9999 (epoch seconds) is required.", member));
+    return validation(fmt::format("Invalid {}: a date from 1970 to 2199 (epoch seconds) is required.", member));
   return std::optional<int64_t>(static_cast<int64_t>(std::llround(*v * 1000.0)));
 }
 
