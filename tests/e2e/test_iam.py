@@ -173,5 +173,38 @@ class IamTest(ServerTestCase):
         self.assertIn("AccessDeniedException", no.stderr)
 
 
+
+class IamDecisionCacheTest(ServerTestCase):
+    """Decisions are remembered per caller until IAM changes, except for policies that look at the time: on the
+    manual clock, a policy that allows until a date stops allowing once the clock passes it."""
+    server_args = ("--clock", "manual")
+
+    def test_time_conditions_and_changes_are_never_served_from_memory(self):
+        import urllib.request
+        iam = self.server.client("iam")
+        iam.create_user(UserName="timed")
+        key = iam.create_access_key(UserName="timed")["AccessKey"]
+        with urllib.request.urlopen(self.server.endpoint + "/_gantry/clock", timeout=10) as r:
+            now = json.load(r)["now"]
+        until = now[:4] + "-12-31T23:59:59Z" if now[5:7] != "12" else str(int(now[:4]) + 1) + "-06-30T23:59:59Z"
+        iam.put_user_policy(UserName="timed", PolicyName="until", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecs:ListClusters", "Resource": "*",
+                                                    "Condition": {"DateLessThan": {"aws:CurrentTime": until}}}]}))
+        ecs = self.client_as("ecs", key)
+        for _ in range(3):
+            ecs.list_clusters()  # allowed (and asked again: the same answer)
+        req = urllib.request.Request(self.server.endpoint + "/_gantry/clock", method="POST",
+                                     data=json.dumps({"set": str(int(until[:4]) + 1) + "-01-15T00:00:00Z"}).encode())
+        urllib.request.urlopen(req, timeout=10).close()
+        self.assertDenied(ecs.list_clusters, "AccessDeniedException", "ecs:ListClusters")
+        # A policy without time: allowed, remembered, and forgotten when the policy goes.
+        iam.put_user_policy(UserName="timed", PolicyName="until", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecs:ListClusters", "Resource": "*"}]}))
+        for _ in range(3):
+            ecs.list_clusters()
+        iam.delete_user_policy(UserName="timed", PolicyName="until")
+        self.assertDenied(ecs.list_clusters, "AccessDeniedException", "ecs:ListClusters")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -322,8 +322,8 @@ class JsonProtocolTest(ServerTestCase):
 
 
 class QueryAndRestProtocolTest(ServerTestCase):
-    """IAM/STS (query), EC2 beyond the default VPC, Lambda/Scheduler (rest-json): not implemented yet, said in each
-    dialect."""
+    """IAM/STS (query), EC2 beyond the default VPC, Lambda and Scheduler (rest-json): what is not implemented, said
+    in each dialect."""
 
     def assertUnsupported(self, call, op=None):
         with self.assertRaises(ClientError) as cm:
@@ -397,9 +397,12 @@ class QueryAndRestProtocolTest(ServerTestCase):
         self.assertTrue(root.find("RequestID").text)
 
     def test_rest_json(self):
-        # Lambda speaks rest-json (routes from the model's request URIs); Scheduler is not implemented yet.
+        # Lambda and Scheduler speak rest-json (routes from the models' request URIs); what Gantry does not
+        # implement of them answers UnsupportedOperation in rest-json's shape.
         self.assertEqual(self.server.client("lambda").list_functions()["Functions"], [])
-        self.assertUnsupported(lambda: self.server.client("scheduler").list_schedules(), "scheduler")
+        self.assertEqual(self.server.client("scheduler").list_schedules()["Schedules"], [])
+        self.assertUnsupported(lambda: self.server.client("lambda").get_runtime_management_config(FunctionName="f"),
+                               "GetRuntimeManagementConfig")
         status, headers, body = raw_signed(self.server, "lambda", None, b"", method="GET",
                                            path="/2015-03-31/functions/")
         self.assertEqual(status, 200, body)

@@ -1,6 +1,9 @@
 #include "services/iam/access.h"
 
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
 #include <spdlog/spdlog.h>
 
 #include "core/arn.h"
@@ -12,6 +15,7 @@ namespace gantry::iam {
 namespace {
 
 constexpr size_t kMaxCachedCallers = 10000;
+constexpr size_t kMaxDecisionsPerCaller = 1024;
 // The access key id of the calls Gantry checks for a service acting with a role (deny_service_role), with
 // the role's ARN after it: never a real key id, and its own cache entry per role.
 constexpr std::string_view kServiceRoleKey = "service-role:";
@@ -181,6 +185,14 @@ std::shared_ptr<const Access::Caller> Access::caller(const api::RequestContext& 
   for (const auto& d : c->session_documents)
     if (auto p = parse_policy(d, PolicyKind::kIdentity); p.ok())
       c->session_policies.push_back(std::make_shared<Policy>(std::move(*p)));
+  auto mentions_time = [](const std::string& doc) {
+    std::string lower(doc.size(), '\0');
+    std::transform(doc.begin(), doc.end(), lower.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    return lower.find("aws:currenttime") != std::string::npos || lower.find("aws:epochtime") != std::string::npos;
+  };
+  c->time_dependent = std::any_of(c->identity_documents.begin(), c->identity_documents.end(), mentions_time) ||
+                      std::any_of(c->session_documents.begin(), c->session_documents.end(), mentions_time);
   std::lock_guard lock(mu_);
   if (callers_.size() >= kMaxCachedCallers) callers_.clear();
   callers_[ctx.access_key_id] = c;
@@ -202,6 +214,28 @@ std::optional<std::string> Access::deny(const api::RequestContext& ctx, std::str
                        "cannot call IAM without MFA (which Gantry does not support)",
                        ctx.principal_arn, action, resource);
   if (p.root && resource_policies.empty()) return std::nullopt;  // the account root may do everything
+  // The same identity-only question again: the answer given before (see Caller::decisions).
+  std::string decision_key;
+  const bool cacheable = resource_policies.empty() && !p.time_dependent;
+  if (cacheable) {
+    decision_key.reserve(action.size() + resource.size() + ctx.scope.region.size() + 64);
+    decision_key.append(action).append("\n").append(resource).append("\n").append(ctx.scope.region);
+    for (const auto& [k, v] : keys) decision_key.append("\n").append(k).append("=").append(v);
+    std::lock_guard lock(p.decisions_mu);
+    if (auto it = p.decisions.find(decision_key); it != p.decisions.end()) return it->second;
+  }
+  auto decided = decide(ctx, p, action, resource, keys, resource_policies);
+  if (cacheable) {
+    std::lock_guard lock(p.decisions_mu);
+    if (p.decisions.size() >= kMaxDecisionsPerCaller) p.decisions.clear();
+    p.decisions.emplace(std::move(decision_key), decided);
+  }
+  return decided;
+}
+
+std::optional<std::string> Access::decide(const api::RequestContext& ctx, const Caller& p, std::string_view action,
+                                          std::string_view resource, const api::ConditionKeys& keys,
+                                          const std::vector<std::string>& resource_policies) {
 
   std::vector<const Policy*> identity, session, resource_side;
   for (const auto& policy : p.identity) identity.push_back(policy.get());

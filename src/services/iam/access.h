@@ -54,10 +54,20 @@ class Access final : public auth::KeyStore, public api::Authorizer {
     std::vector<store::ResourceTag> tags;  // aws:PrincipalTag/...
     std::vector<std::shared_ptr<const Policy>> identity;
     std::vector<std::shared_ptr<const Policy>> session_policies;
+    // Decisions of identity-only checks (no resource policy), by action, resource, region and condition keys:
+    // the same request of the same caller gets the same answer until IAM changes (then the Caller is read
+    // anew). Not kept when a policy mentions the time (aws:CurrentTime, aws:EpochTime), which changes.
+    bool time_dependent = false;
+    mutable std::mutex decisions_mu;
+    mutable std::unordered_map<std::string, std::optional<std::string>> decisions;
   };
 
  private:
   std::shared_ptr<const Caller> caller(const api::RequestContext& ctx);
+  // The decision itself (deny() without its cache).
+  std::optional<std::string> decide(const api::RequestContext& ctx, const Caller& p, std::string_view action,
+                                    std::string_view resource, const api::ConditionKeys& keys,
+                                    const std::vector<std::string>& resource_policies);
 
   CountingStore& store_;
   auth::AccessKey root_;
