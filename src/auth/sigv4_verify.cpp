@@ -108,15 +108,6 @@ std::string query_param(std::string_view query, std::string_view name) {
   return "";
 }
 
-std::string format_amz_date(TimePoint t) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
-
 AuthError bad_signature(std::string message = "") {
   if (message.empty())
     message =
@@ -235,6 +226,15 @@ std::string string_to_sign(std::string_view amz_date, const protocol::Credential
 std::string signature(std::string_view secret, const protocol::CredentialScope& scope, std::string_view to_sign) {
   std::string sig = hmac(signing_key(secret, scope), to_sign);
   return hex(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
+}
+
+std::string format_amz_date(TimePoint t) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
 }
 
 std::optional<TimePoint> parse_amz_date(std::string_view t) {

@@ -73,6 +73,8 @@ std::string string_to_sign(std::string_view amz_date, const protocol::Credential
 std::string signature(std::string_view secret, const protocol::CredentialScope& scope, std::string_view to_sign);
 // "20150830T123600Z" → time; nullopt when malformed.
 std::optional<TimePoint> parse_amz_date(std::string_view text);
+// time → "20150830T123600Z" (X-Amz-Date).
+std::string format_amz_date(TimePoint t);
 
 struct Verified {
   AccessKey key;

@@ -467,6 +467,29 @@ std::string to_compact_json(const boost::json::value& v) {
   return out;
 }
 
+Result<TargetInput> target_input(const boost::json::object& target, std::string_view target_id) {
+  TargetInput how;
+  if (auto* v = target.if_contains("Input"); v && v->is_string()) how.input = std::string(v->as_string());
+  if (auto* v = target.if_contains("InputPath"); v && v->is_string()) {
+    GANTRY_ASSIGN_OR_RETURN(auto path, JsonPath::parse(v->as_string()));
+    how.input_path = std::move(path);
+  }
+  if (auto* v = target.if_contains("InputTransformer"); v && v->is_object()) {
+    static const boost::json::object kNoPaths;
+    const auto& t = v->as_object();
+    auto* paths = t.if_contains("InputPathsMap");
+    auto* text = t.if_contains("InputTemplate");
+    GANTRY_ASSIGN_OR_RETURN(
+        auto transformer,
+        InputTransformer::parse(paths && paths->is_object() ? paths->as_object() : kNoPaths,
+                                text && text->is_string() ? std::string_view(text->as_string()) : std::string_view(),
+                                target_id));
+    how.transformer = std::move(transformer);
+  }
+  GANTRY_RETURN_IF_ERROR(validate_target_input(how, target_id));
+  return how;
+}
+
 Status validate_target_input(const TargetInput& how, std::string_view target_id) {
   const int set =
       int{how.input.has_value()} + int{how.input_path.has_value()} + int{how.transformer.has_value()};

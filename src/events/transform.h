@@ -147,6 +147,11 @@ struct TargetInput {
 // target <id>." when more than one is set (AWS's message).
 Status validate_target_input(const TargetInput& how, std::string_view target_id);
 
+// The input settings of a Target document (its Input, InputPath and InputTransformer members, as PutTargets
+// takes them), parsed and checked as validate_target_input does. Input is taken as it is (PutTargets checks
+// it is JSON). Errors: kValidation, naming the target.
+Result<TargetInput> target_input(const boost::json::object& target, std::string_view target_id);
+
 struct RuleInfo {
   std::string rule_arn;
   std::string rule_name;

@@ -14,6 +14,7 @@
 #include "api/router.h"
 #include "auth/keys.h"
 #include "core/clock.h"
+#include "core/json_members.h"
 #include "core/random.h"
 #include "http/server.h"
 #include "image/blob_store.h"
@@ -57,7 +58,8 @@ namespace {
 
 Result<std::pair<std::string, uint16_t>> split_listen(const std::string& listen) {
   auto colon = listen.rfind(':');
-  if (colon == std::string::npos) return make_error(ErrorKind::kInternal, "--listen must be HOST:PORT, got '" + listen + "'");
+  if (colon == std::string::npos)
+    return make_error(ErrorKind::kInternal, "--listen must be HOST:PORT, got '" + listen + "'");
   std::string host = listen.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
   int port = 0;
@@ -66,7 +68,8 @@ Result<std::pair<std::string, uint16_t>> split_listen(const std::string& listen)
   } catch (const std::exception&) {
     port = -1;
   }
-  if (port < 0 || port > 65535) return make_error(ErrorKind::kInternal, "--listen has an invalid port: '" + listen + "'");
+  if (port < 0 || port > 65535)
+    return make_error(ErrorKind::kInternal, "--listen has an invalid port: '" + listen + "'");
   return std::make_pair(host, static_cast<uint16_t>(port));
 }
 
@@ -98,45 +101,36 @@ http::Response code_download(const std::filesystem::path& root, std::string_view
 
 // GET /_gantry/clock: the manual clock's time. POST with {"advance_seconds": N} or {"set": "<ISO-8601>"}: moves it,
 // firing every schedule due up to the new time in due order before answering (deliveries may finish later).
-http::Response clock_endpoint(const http::Request& req, FakeClock& clock, schedule::TimerQueue& timers,
-                              events::Engine& engine) {
-  auto now_reply = [&](size_t fired) {
-    return json_reply(200, {{"now", iso8601(clock.now())}, {"fired", fired}});
-  };
-  if (req.method == "GET") return now_reply(0);
+http::Response clock_endpoint(const http::Request& req, FakeClock& clock, schedule::TimerQueue& timers) {
+  if (req.method == "GET") return json_reply(200, {{"now", iso8601(clock.now())}, {"fired", 0}});
   if (req.method != "POST") return json_reply(405, {{"error", "use GET or POST"}});
+  constexpr std::string_view kUsage = R"(the body must be {"advance_seconds": N} or {"set": "2027-01-31T23:59:59Z"})";
   boost::system::error_code ec;
   auto body = json::parse(req.body, ec);
-  if (ec || !body.is_object())
-    return json_reply(400, {{"error", R"(the body must be {"advance_seconds": N} or {"set": "2027-01-31T23:59:59Z"})"}});
+  if (ec || !body.is_object()) return json_reply(400, {{"error", kUsage}});
   const auto& o = body.as_object();
   TimePoint target;
-  if (auto* a = o.if_contains("advance_seconds"); a && (a->is_int64() || a->is_uint64() || a->is_double())) {
-    double secs = a->is_double() ? a->as_double() : a->is_int64() ? static_cast<double>(a->as_int64())
-                                                                   : static_cast<double>(a->as_uint64());
-    if (secs < 0 || secs > 100.0 * 365 * 86400)
+  if (auto secs = json_members::get_number(o, "advance_seconds")) {
+    if (*secs < 0 || *secs > 100.0 * 365 * 86400)
       return json_reply(400, {{"error", "advance_seconds must be from 0 to 100 years; use set to go back"}});
-    target = clock.now() + std::chrono::duration_cast<TimePoint::duration>(std::chrono::duration<double>(secs));
-  } else if (auto* s = o.if_contains("set"); s && s->is_string()) {
-    auto t = parse_iso8601(s->as_string());
+    target = clock.now() + std::chrono::duration_cast<TimePoint::duration>(std::chrono::duration<double>(*secs));
+  } else if (auto set = json_members::get_string(o, "set")) {
+    auto t = parse_iso8601(*set);
     if (!t) return json_reply(400, {{"error", "set must be an ISO-8601 UTC time such as 2027-01-31T23:59:59Z"}});
     target = *t;
   } else {
-    return json_reply(400, {{"error", R"(the body must be {"advance_seconds": N} or {"set": "2027-01-31T23:59:59Z"})"}});
+    return json_reply(400, {{"error", kUsage}});
   }
   // At most this many slots per call, so one request cannot queue deliveries without bound; the answer says
   // when the clock stopped short of the time asked for (call again to go on).
   constexpr size_t kMaxFiringsPerCall = 100000;
   size_t fired = timers.advance_to(target, kMaxFiringsPerCall);
-  (void)engine;
-  auto reply = now_reply(fired);
+  json::object answer{{"now", iso8601(clock.now())}, {"fired", fired}};
   if (clock.now() < target) {
-    return json_reply(200, {{"now", iso8601(clock.now())},
-                            {"fired", fired},
-                            {"complete", false},
-                            {"message", "stopped after 100000 slots; POST again to go on to " + iso8601(target)}});
+    answer["complete"] = false;
+    answer["message"] = "stopped after 100000 slots; POST again to go on to " + iso8601(target);
   }
-  return reply;
+  return json_reply(200, answer);
 }
 
 }  // namespace
@@ -294,7 +288,8 @@ Status run(const Config& config) {
                            port.load());
       })));
   // EventBridge's deliveries: Lambda through its resource policy, ECS as the target's role through the router.
-  auto role_key = [&](const Scope& scope, const std::string& role_arn, const std::string& service) -> Result<SigningKey> {
+  auto role_key = [&](const Scope& scope, const std::string& role_arn,
+                      const std::string& service) -> Result<SigningKey> {
     if (!config.auth) return SigningKey{root.access_key_id, root.secret, "", TimePoint::max()};
     GANTRY_ASSIGN_OR_RETURN(auto s, iam::service_session(*iam_store, scope.account, role_arn, service,
                                                          "events-" + random.hex(8), std::chrono::hours(1),
@@ -383,7 +378,7 @@ Status run(const Config& config) {
         return json_reply(200, {{"reset", true}});
       }
       if (path.starts_with("/_gantry/lambda/code/") && req.method == "GET") return code_download(lambda_code, path);
-      if (path == "/_gantry/clock" && manual_clock) return clock_endpoint(req, *manual_clock, *timers, *engine);
+      if (path == "/_gantry/clock" && manual_clock) return clock_endpoint(req, *manual_clock, *timers);
       return json_reply(404, {{"error", "no such Gantry endpoint: " + std::string(path)}});
     }
     if (registry::Registry::owns(path)) return registry.handle(req);

@@ -1,4 +1,5 @@
 #include "server/event_delivery.h"
+#include "core/json_members.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -12,19 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string str(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::string amz_date(TimePoint t) {
-  auto secs = std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(t));
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
 
 // Members of the input that RunTask takes as task overrides, as EventBridge passes them.
 constexpr std::string_view kOverrideMembers[] = {"containerOverrides",  "cpu",          "memory",
@@ -35,7 +23,7 @@ constexpr std::string_view kOverrideMembers[] = {"containerOverrides",  "cpu",  
 
 void sign_request(http::Request& request, const SigningKey& key, std::string_view region, std::string_view service,
                   TimePoint now) {
-  const auto date = amz_date(now);
+  const auto date = auth::format_amz_date(now);
   request.headers.emplace_back("host", "gantry.internal");
   request.headers.emplace_back("x-amz-date", date);
   std::string signed_headers = "content-type;host;x-amz-date";
@@ -64,29 +52,32 @@ void TargetDeliverer::clear() {
 }
 
 events::DeliveryOutcome TargetDeliverer::deliver(const events::Delivery& d) {
-  auto arn = str(d.target, "Arn");
-  if (arn.starts_with("arn:aws:lambda:")) return d.via == "scheduler" ? invoke_as_role(d) : deliver_lambda(d);
+  auto arn = json_members::string_or_empty(d.target, "Arn");
+  if (arn.starts_with("arn:aws:lambda:"))
+    return d.via == events::Delivery::Via::kSchedule ? invoke_as_role(d) : deliver_lambda(d);
   if (arn.starts_with("arn:aws:ecs:")) return deliver_ecs(d);
   return events::DeliveryOutcome{false, false, "Gantry cannot deliver to " + arn};
 }
 
 events::DeliveryOutcome TargetDeliverer::deliver_lambda(const events::Delivery& d) {
-  lambda::ServiceInvocation call{d.scope, str(d.target, "Arn"), d.input, "events.amazonaws.com", d.rule_arn,
-                                 d.event_id};
+  lambda::ServiceInvocation call{
+      d.scope, json_members::string_or_empty(d.target, "Arn"), d.input, "events.amazonaws.com", d.rule_arn, d.event_id};
   auto st = lambda::invoke_for_service(d_.lambda_store, d_.invoker, d_.code_root, call);
   if (st) return {};
-  bool retryable = st.error().kind == ErrorKind::kLambdaResourceConflict || st.error().kind == ErrorKind::kLambdaService ||
-                   st.error().kind == ErrorKind::kLambdaTooManyRequests;
+  bool retryable = st.error().kind == ErrorKind::kLambdaResourceConflict ||
+                   st.error().kind == ErrorKind::kLambdaService || st.error().kind == ErrorKind::kLambdaTooManyRequests;
   return events::DeliveryOutcome{false, retryable, st.error().message};
 }
 
 json::object TargetDeliverer::run_task_request(const events::Delivery& d) {
   json::object p;
   if (auto* v = d.target.if_contains("EcsParameters"); v && v->is_object()) p = v->as_object();
-  json::object req{{"cluster", str(d.target, "Arn")}, {"taskDefinition", str(p, "TaskDefinitionArn")}};
+  json::object req{{"cluster", json_members::string_or_empty(d.target, "Arn")},
+                   {"taskDefinition", json_members::string_or_empty(p, "TaskDefinitionArn")}};
   req["count"] = p.contains("TaskCount") && p["TaskCount"].is_int64() ? p["TaskCount"].as_int64() : int64_t{1};
-  req["launchType"] = p.contains("LaunchType") ? str(p, "LaunchType") : std::string("FARGATE");
-  if (d.via == "events") req["startedBy"] = ("events-rule/" + d.rule_name).substr(0, 128);
+  req["launchType"] =
+      p.contains("LaunchType") ? json_members::string_or_empty(p, "LaunchType") : std::string("FARGATE");
+  if (d.via == events::Delivery::Via::kRule) req["startedBy"] = ("events-rule/" + d.rule_name).substr(0, 128);
   if (auto* nc = p.if_contains("NetworkConfiguration"); nc && nc->is_object()) {
     if (auto* vpc = nc->as_object().if_contains("awsvpcConfiguration"); vpc && vpc->is_object()) {
       const auto& c = vpc->as_object();
@@ -109,11 +100,13 @@ json::object TargetDeliverer::run_task_request(const events::Delivery& d) {
     for (const auto& t : tags->as_array()) {
       if (!t.is_object()) continue;
       const auto& o = t.as_object();
-      if (d.via == "scheduler") {
+      if (d.via == events::Delivery::Via::kSchedule) {
         for (const auto& [k, v] : o)
-          out.push_back(json::object{{"key", std::string(k)}, {"value", v.is_string() ? std::string(v.as_string()) : ""}});
+          out.push_back(
+              json::object{{"key", std::string(k)}, {"value", v.is_string() ? std::string(v.as_string()) : ""}});
       } else {
-        out.push_back(json::object{{"key", str(o, "Key")}, {"value", str(o, "Value")}});
+        out.push_back(json::object{{"key", json_members::string_or_empty(o, "Key")},
+                                   {"value", json_members::string_or_empty(o, "Value")}});
       }
     }
     req["tags"] = std::move(out);
@@ -149,10 +142,13 @@ Result<SigningKey> TargetDeliverer::key_for(const Scope& scope, const std::strin
 
 events::DeliveryOutcome TargetDeliverer::call_as_role(const events::Delivery& d, http::Request& req,
                                                       std::string_view signing_name, std::string_view what) {
-  auto role = str(d.target, "RoleArn");
-  const std::string service = d.via == "scheduler" ? "scheduler.amazonaws.com" : "events.amazonaws.com";
+  auto role = json_members::string_or_empty(d.target, "RoleArn");
+  const std::string service =
+      d.via == events::Delivery::Via::kSchedule ? "scheduler.amazonaws.com" : "events.amazonaws.com";
   auto key = key_for(d.scope, role, service);
-  if (!key) return events::DeliveryOutcome{false, false, fmt::format("{} cannot use role {}: {}", service, role, key.error().message)};
+  if (!key)
+    return events::DeliveryOutcome{false, false,
+                                   fmt::format("{} cannot use role {}: {}", service, role, key.error().message)};
   req.remote_address = "127.0.0.1";
   sign_request(req, *key, d.scope.region, signing_name, d_.wall_clock.now());
   auto res = d_.call(req);
@@ -161,16 +157,16 @@ events::DeliveryOutcome TargetDeliverer::call_as_role(const events::Delivery& d,
   const json::object empty;
   const auto& o = !ec && body.is_object() ? body.as_object() : empty;
   if (res.status >= 300) {
-    auto type = str(o, "__type");
-    if (type.empty()) type = str(o, "Type");
+    auto type = json_members::string_or_empty(o, "__type");
+    if (type.empty()) type = json_members::string_or_empty(o, "Type");
     for (const auto& [name, value] : res.headers)
       if (type.empty() && (name == "x-amzn-errortype" || name == "X-Amzn-ErrorType")) type = value;
     if (auto hash = type.find('#'); hash != std::string::npos) type = type.substr(hash + 1);
     if (auto colon = type.find(':'); colon != std::string::npos) type = type.substr(0, colon);
     bool retryable = res.status >= 500 || res.status == 429 || type == "ThrottlingException" ||
                      type == "ServerException" || type == "TooManyRequestsException";
-    std::string message = str(o, "message");
-    if (message.empty()) message = str(o, "Message");
+    std::string message = json_members::string_or_empty(o, "message");
+    if (message.empty()) message = json_members::string_or_empty(o, "Message");
     return events::DeliveryOutcome{false, retryable,
                                    fmt::format("{} as {} answered {} {}: {}", what, role, res.status, type, message)};
   }
@@ -194,7 +190,8 @@ events::DeliveryOutcome TargetDeliverer::deliver_ecs(const events::Delivery& d) 
 events::DeliveryOutcome TargetDeliverer::invoke_as_role(const events::Delivery& d) {
   http::Request req;
   req.method = "POST";
-  req.target = "/2015-03-31/functions/" + auth::uri_encode(str(d.target, "Arn"), false) + "/invocations";
+  req.target = "/2015-03-31/functions/" + auth::uri_encode(json_members::string_or_empty(d.target, "Arn"), false) +
+               "/invocations";
   req.headers.emplace_back("content-type", "application/json");
   req.headers.emplace_back("x-amz-invocation-type", "Event");
   req.body = d.input;

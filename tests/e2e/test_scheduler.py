@@ -34,10 +34,6 @@ class SchedulerFiringTest(ClockMixin, ServerTestCase):
     def fired_at(self, iso):
         return self.clock({"set": iso})["fired"]
 
-    def scheduler_health(self):
-        with __import__("urllib.request").request.urlopen(self.server.endpoint + "/_gantry/health", timeout=10) as r:
-            return json.load(r)["scheduler"]
-
     def test_cron_in_new_york_across_spring_forward_and_fall_back(self):
         self.fired_at("2027-03-12T00:00:00Z")
         self.create("two-am", "cron(0 2 * * ? *)", ScheduleExpressionTimezone="America/New_York")
@@ -78,7 +74,7 @@ class SchedulerFiringTest(ClockMixin, ServerTestCase):
         self.assertEqual(self.fired_at("2027-06-01T10:00:00Z"), 1)   # 10:00 UTC
         self.assertEqual(self.sch.get_schedule(Name="once-kept")["State"], "ENABLED")  # NONE: kept
         self.assertEqual(self.fired_at("2027-06-09T00:00:00Z"), 0)
-        h = self.scheduler_health()
+        h = self.health_events("scheduler")
         self.assertEqual((h["completed"], h["deleted"]), (2, 1))
 
     def test_rate_with_start_and_end_dates(self):

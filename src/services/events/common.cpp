@@ -8,23 +8,6 @@
 
 namespace gantry::events::detail {
 
-std::optional<std::string> get_string(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  if (v == nullptr || !v->is_string()) return std::nullopt;
-  return std::string(v->as_string());
-}
-
-std::optional<int64_t> get_int(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  if (v == nullptr || !v->is_int64()) return std::nullopt;
-  return v->as_int64();
-}
-
-bool get_bool(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v != nullptr && v->is_bool() && v->as_bool();
-}
-
 Error validation(std::string message) { return make_error(ErrorKind::kValidation, std::move(message)); }
 Error not_found(std::string message) { return make_error(ErrorKind::kEventsResourceNotFound, std::move(message)); }
 

@@ -1,4 +1,5 @@
 #include "services/events/engine.h"
+#include "core/json_members.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -23,6 +24,16 @@ namespace gantry::events {
 
 namespace json = boost::json;
 
+RetryLimits retry_limits(const json::object& target) {
+  RetryLimits limits;
+  if (const auto* policy = json_members::get_object(target, "RetryPolicy")) {
+    limits.max_retries = static_cast<int>(json_members::get_int(*policy, "MaximumRetryAttempts").value_or(185));
+    limits.max_age_seconds =
+        static_cast<int>(json_members::get_int(*policy, "MaximumEventAgeInSeconds").value_or(86400));
+  }
+  return limits;
+}
+
 std::string event_time(TimePoint t) {
   auto s = iso8601(std::chrono::time_point_cast<std::chrono::seconds>(t));
   // iso8601 writes milliseconds ("...:05.000Z"); events carry whole seconds.
@@ -35,19 +46,11 @@ namespace {
 // A slot whose time passed more than this before it could fire (the server was busy, suspended or down)
 // is skipped, not caught up.
 constexpr auto kMaxLateness = std::chrono::seconds(60);
-constexpr int kDefaultRetries = 185;
-constexpr int kDefaultMaxAgeSeconds = 86400;
-
-std::string str(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 struct CachedTarget {
   Target target;
   TargetInput how;
-  int max_retries = kDefaultRetries;
-  int max_age_seconds = kDefaultMaxAgeSeconds;
+  RetryLimits retry;
 };
 
 struct CachedRule {
@@ -138,26 +141,10 @@ std::optional<CachedTarget> compile_target(const Target& t, std::string_view rul
     spdlog::error("events: rule {} target {} is skipped: {}", rule_arn, t.id, e.message);
     return std::nullopt;
   };
-  if (auto* v = d.if_contains("Input"); v && v->is_string()) c.how.input = std::string(v->as_string());
-  if (auto* v = d.if_contains("InputPath"); v && v->is_string()) {
-    auto p = JsonPath::parse(v->as_string());
-    if (!p) return fail(p.error());
-    c.how.input_path = std::move(*p);
-  }
-  if (auto* v = d.if_contains("InputTransformer"); v && v->is_object()) {
-    static const json::object kNoPaths;
-    auto* paths = v->as_object().if_contains("InputPathsMap");
-    auto tr = InputTransformer::parse(paths && paths->is_object() ? paths->as_object() : kNoPaths,
-                                      str(v->as_object(), "InputTemplate"));
-    if (!tr) return fail(tr.error());
-    c.how.transformer = std::move(*tr);
-  }
-  if (auto* v = d.if_contains("RetryPolicy"); v && v->is_object()) {
-    const auto& r = v->as_object();
-    if (auto* n = r.if_contains("MaximumRetryAttempts"); n && n->is_int64()) c.max_retries = static_cast<int>(n->as_int64());
-    if (auto* n = r.if_contains("MaximumEventAgeInSeconds"); n && n->is_int64())
-      c.max_age_seconds = static_cast<int>(n->as_int64());
-  }
+  auto how = target_input(d, t.id);
+  if (!how) return fail(how.error());
+  c.how = std::move(*how);
+  c.retry = retry_limits(d);
   return c;
 }
 
@@ -165,8 +152,7 @@ struct Job {
   Delivery delivery;
   int attempt = 0;  // tries so far
   TimePoint first;  // when the event was first handed over
-  int max_retries = kDefaultRetries;
-  int max_age_seconds = kDefaultMaxAgeSeconds;
+  RetryLimits retry;
 };
 
 class EngineImpl final : public Engine {
@@ -224,17 +210,17 @@ class EngineImpl final : public Engine {
     c->scope = scope;
     c->bus = bus;
     c->name = name;
-    c->arn = str(rule->doc, "Arn");
+    c->arn = json_members::string_or_empty(rule->doc, "Arn");
     c->timer_key = key;
     c->bus_key = bus_key(scope, bus);
-    c->enabled = str(rule->doc, "State") != "DISABLED";
+    c->enabled = json_members::string_or_empty(rule->doc, "State") != "DISABLED";
     c->anchor = store::from_ms(rule->anchor_ms);
-    if (auto p = str(rule->doc, "EventPattern"); !p.empty()) {
+    if (auto p = json_members::string_or_empty(rule->doc, "EventPattern"); !p.empty()) {
       auto parsed = EventPattern::parse(p);
       if (parsed) c->pattern = std::move(*parsed);
       else spdlog::error("events: rule {} has a pattern that no longer parses: {}", c->arn, parsed.error().message);
     }
-    if (auto e = str(rule->doc, "ScheduleExpression"); !e.empty()) {
+    if (auto e = json_members::string_or_empty(rule->doc, "ScheduleExpression"); !e.empty()) {
       auto parsed = schedule::parse_expression(e);
       if (parsed) c->expression = std::move(*parsed);
       else spdlog::error("events: rule {} has a schedule that no longer parses: {}", c->arn, e);
@@ -298,14 +284,9 @@ class EngineImpl final : public Engine {
 
   std::string new_event_id() override { return random_.uuid4(); }
 
-  void enqueue(Delivery delivery, int max_retries, int max_age_seconds) override {
-    Job j;
-    j.delivery = std::move(delivery);
-    j.first = clock_.now();
-    j.max_retries = max_retries;
-    j.max_age_seconds = max_age_seconds;
+  void enqueue(Delivery delivery, RetryLimits retry) override {
     std::lock_guard lock(jobs_mu_);
-    jobs_.push_back(std::move(j));
+    jobs_.push_back(Job{std::move(delivery), 0, clock_.now(), retry});
     jobs_cv_.notify_one();
   }
 
@@ -437,8 +418,7 @@ class EngineImpl final : public Engine {
     ++matched_;
     if (r.targets.empty()) return;
     RuleInfo info{r.arn, r.name, event_time(clock_.now())};
-    const std::string event_id = str(event.as_object(), "id");
-    std::vector<Job> jobs;
+    const std::string event_id = json_members::string_or_empty(event.as_object(), "id");
     for (const auto& t : r.targets) {
       auto input = render(t.how, event, info);
       if (!input) {
@@ -448,16 +428,9 @@ class EngineImpl final : public Engine {
                      input.error().message);
         continue;
       }
-      Job j;
-      j.delivery = Delivery{r.scope, r.arn, r.name, event_id, "events", t.target.doc, std::move(*input)};
-      j.first = clock_.now();
-      j.max_retries = t.max_retries;
-      j.max_age_seconds = t.max_age_seconds;
-      jobs.push_back(std::move(j));
+      enqueue(Delivery{r.scope, r.arn, r.name, event_id, Delivery::Via::kRule, t.target.doc, std::move(*input)},
+              t.retry);
     }
-    std::lock_guard lock(jobs_mu_);
-    for (auto& j : jobs) jobs_.push_back(std::move(j));
-    jobs_cv_.notify_one();
   }
 
   void work() {
@@ -493,7 +466,7 @@ class EngineImpl final : public Engine {
       }
     }
     ++job.attempt;
-    const std::string target_id = str(job.delivery.target, "Id");
+    const std::string target_id = json_members::string_or_empty(job.delivery.target, "Id");
     if (out.ok) {
       ++delivered_;
       return;
@@ -502,12 +475,12 @@ class EngineImpl final : public Engine {
     const auto now = clock_.now();
     // Exponential backoff: 1 s, 2 s, 4 s, ... up to 5 minutes between tries.
     auto delay = std::chrono::seconds(std::min<int64_t>(300, int64_t{1} << std::min(job.attempt - 1, 9)));
-    bool again = out.retryable && job.attempt <= job.max_retries &&
-                 now + delay - job.first <= std::chrono::seconds(job.max_age_seconds);
+    bool again = out.retryable && job.attempt <= job.retry.max_retries &&
+                 now + delay - job.first <= std::chrono::seconds(job.retry.max_age_seconds);
     if (!again) {
       ++dropped_;
       spdlog::warn("events: rule {} target {} ({}): delivery of event {} failed{}: {}", job.delivery.rule_arn,
-                   target_id, str(job.delivery.target, "Arn"), job.delivery.event_id,
+                   target_id, json_members::string_or_empty(job.delivery.target, "Arn"), job.delivery.event_id,
                    out.retryable ? fmt::format(" after {} attempts", job.attempt) : "", out.message);
       return;
     }

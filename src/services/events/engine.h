@@ -25,12 +25,20 @@ struct Delivery {
   std::string rule_arn;   // the rule's (or schedule's) ARN
   std::string rule_name;
   std::string event_id;
-  // Who delivers: "events" (a rule: Lambda through the function's resource policy, ECS as the target's role)
-  // or "scheduler" (a schedule: every target called as the schedule's role, assumed by scheduler.amazonaws.com).
-  std::string via = "events";
+  // Who delivers: a rule (Lambda through the function's resource policy, ECS as the target's role) or a
+  // Scheduler schedule (every target called as the schedule's role, assumed by scheduler.amazonaws.com).
+  enum class Via { kRule, kSchedule } via = Via::kRule;
   boost::json::object target;  // the Target document (Arn, RoleArn, EcsParameters, ...)
   std::string input;           // what the target receives, after Input/InputPath/InputTransformer
 };
+
+// How long a delivery is retried: a target's RetryPolicy (EventBridge's and Scheduler's have the same members),
+// AWS's defaults (185 attempts, 24 hours) for what it omits.
+struct RetryLimits {
+  int max_retries = 185;
+  int max_age_seconds = 86400;
+};
+RetryLimits retry_limits(const boost::json::object& target);
 
 struct DeliveryOutcome {
   bool ok = true;
@@ -85,9 +93,8 @@ class Engine {
   virtual size_t publish(const Scope& scope, const std::string& bus, const boost::json::value& event) = 0;
   // A new event id (a UUID).
   virtual std::string new_event_id() = 0;
-  // Hands one delivery to the worker, retried as `max_retries` / `max_age_seconds` allow (Scheduler's schedules
-  // deliver through this too).
-  virtual void enqueue(Delivery delivery, int max_retries, int max_age_seconds) = 0;
+  // Hands one delivery to the worker, retried within `retry` (Scheduler's schedules deliver through this too).
+  virtual void enqueue(Delivery delivery, RetryLimits retry) = 0;
 
   virtual EngineStats stats() const = 0;
   // Waits until no delivery is queued or running (tests and the manual clock's callers); false after `timeout`.

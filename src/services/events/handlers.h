@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "api/router.h"
+#include "core/json_members.h"
 #include "services/events/engine.h"
 #include "services/events/model.h"
 
@@ -26,9 +27,8 @@ struct Deps {
 };
 using DepsPtr = std::shared_ptr<const Deps>;
 
-std::optional<std::string> get_string(const json::object& o, std::string_view key);
-std::optional<int64_t> get_int(const json::object& o, std::string_view key);
-bool get_bool(const json::object& o, std::string_view key);
+using json_members::get_int;
+using json_members::get_string;
 
 Error validation(std::string message);
 Error not_found(std::string message);

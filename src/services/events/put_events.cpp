@@ -2,6 +2,8 @@
 // pattern engine the rules use.
 #include <fmt/format.h>
 
+#include <map>
+
 #include "events/pattern.h"
 #include "services/events/handlers.h"
 
@@ -33,6 +35,17 @@ Out put_events(const Deps& d, Ctx& ctx, json::object& in) {
   for (const auto& v : entries->as_array())
     if (v.is_object()) total += entry_size(v.as_object());
   if (total > kMaxEntriesBytes) return validation("Total size of the entries in the request is over the limit.");
+  // The buses the entries name that do not exist (with why), read in one transaction for the whole request.
+  std::map<std::string, std::string, std::less<>> missing_buses;
+  GANTRY_RETURN_IF_ERROR(d.store.read([&](EventsTables& t) -> Out {
+    for (const auto& v : entries->as_array()) {
+      if (!v.is_object()) continue;
+      auto bus = bus_name(ctx, get_string(v.as_object(), "EventBusName"));
+      if (!bus || missing_buses.contains(*bus)) continue;
+      if (auto st = require_bus(t, ctx.scope, *bus); !st) missing_buses.emplace(*bus, st.error().message);
+    }
+    return json::object{};
+  }));
   json::array results;
   int64_t failed = 0;
   for (const auto& v : entries->as_array()) {
@@ -72,12 +85,8 @@ Out put_events(const Deps& d, Ctx& ctx, json::object& in) {
       fail("InvalidArgument", bus.error().message);
       continue;
     }
-    auto exists = d.store.read([&](EventsTables& t) -> Out {
-      GANTRY_RETURN_IF_ERROR(require_bus(t, ctx.scope, *bus));
-      return json::object{};
-    });
-    if (!exists) {
-      fail("ResourceNotFoundException", exists.error().message);
+    if (auto missing = missing_buses.find(*bus); missing != missing_buses.end()) {
+      fail("ResourceNotFoundException", missing->second);
       continue;
     }
     json::array resources;
@@ -103,7 +112,8 @@ Out test_event_pattern(const Deps&, Ctx&, json::object& in) {
   GANTRY_ASSIGN_OR_RETURN(auto pattern, EventPattern::parse(get_string(in, "EventPattern").value_or("")));
   boost::system::error_code ec;
   auto event = json::parse(get_string(in, "Event").value_or(""), ec);
-  if (ec || !event.is_object()) return validation("Parameter Event is not valid. Reason: the event is not a JSON object.");
+  if (ec || !event.is_object())
+    return validation("Parameter Event is not valid. Reason: the event is not a JSON object.");
   for (const char* field : {"id", "account", "source", "time", "region", "detail-type"}) {
     auto* v = event.as_object().if_contains(field);
     if (v == nullptr || !v->is_string())

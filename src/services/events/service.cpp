@@ -1,25 +1,18 @@
 #include "services/events/service.h"
 
+#include "core/json_members.h"
 #include "services/events/handlers.h"
 
 namespace gantry::events {
 
 namespace {
 
-std::string member(const boost::json::object& in, std::string_view key) {
-  auto* v = in.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-// The bus a request names (by name or ARN), for authorization; "default" when absent.
-std::string bus_of(const boost::json::value* v) {
-  if (v == nullptr || !v->is_string()) return std::string(kDefaultBus);
-  std::string s(v->as_string());
-  if (s.starts_with("arn:")) {
-    auto slash = s.find(":event-bus/");
-    return slash == std::string::npos ? s : s.substr(slash + 11);
-  }
-  return s;
+// The bus a request member names (by name or ARN, as the handlers read it; "default" when absent), for
+// authorization; a malformed name is asked about as given (the handler then refuses it).
+std::string bus_of(const api::RequestContext& ctx, const boost::json::object& o, std::string_view member) {
+  auto given = json_members::get_string(o, member);
+  auto bus = detail::bus_name(ctx, given);
+  return bus ? *bus : given.value_or(std::string(kDefaultBus));
 }
 
 }  // namespace
@@ -38,19 +31,21 @@ api::JsonService make_service(EventsStore& store, Engine& engine) {
   s.auth_target = [](std::string_view op, const boost::json::object& in, const api::RequestContext& ctx) {
     api::AuthTarget t;
     if (op == "PutRule" || op == "DescribeRule" || op == "DeleteRule" || op == "EnableRule" || op == "DisableRule") {
-      t.resources = {detail::rule_arn(ctx.scope, bus_of(in.if_contains("EventBusName")), member(in, "Name"))};
+      t.resources = {
+          detail::rule_arn(ctx.scope, bus_of(ctx, in, "EventBusName"), json_members::string_or_empty(in, "Name"))};
     } else if (op == "PutTargets" || op == "RemoveTargets" || op == "ListTargetsByRule") {
-      t.resources = {detail::rule_arn(ctx.scope, bus_of(in.if_contains("EventBusName")), member(in, "Rule"))};
+      t.resources = {
+          detail::rule_arn(ctx.scope, bus_of(ctx, in, "EventBusName"), json_members::string_or_empty(in, "Rule"))};
     } else if (op == "CreateEventBus" || op == "DeleteEventBus" || op == "DescribeEventBus") {
-      t.resources = {detail::bus_arn(ctx.scope, bus_of(in.if_contains("Name")))};
+      t.resources = {detail::bus_arn(ctx.scope, bus_of(ctx, in, "Name"))};
     } else if (op == "TagResource" || op == "UntagResource" || op == "ListTagsForResource") {
-      t.resources = {member(in, "ResourceARN")};
+      t.resources = {json_members::string_or_empty(in, "ResourceARN")};
     } else if (op == "PutEvents") {
       t.resources.clear();
       if (auto* entries = in.if_contains("Entries"); entries && entries->is_array())
         for (const auto& e : entries->as_array()) {
-          auto arn = detail::bus_arn(ctx.scope, bus_of(e.is_object() ? e.as_object().if_contains("EventBusName")
-                                                                      : nullptr));
+          if (!e.is_object()) continue;
+          auto arn = detail::bus_arn(ctx.scope, bus_of(ctx, e.as_object(), "EventBusName"));
           if (std::find(t.resources.begin(), t.resources.end(), arn) == t.resources.end()) t.resources.push_back(arn);
         }
       if (t.resources.empty()) t.resources = {detail::bus_arn(ctx.scope, kDefaultBus)};

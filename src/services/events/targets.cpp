@@ -23,7 +23,8 @@ Result<Target> check_target(const Ctx& ctx, const json::object& in) {
   GANTRY_RETURN_IF_ERROR(check_name(t.id, "id", 64));
   t.arn = get_string(in, "Arn").value_or("");
   auto arn = Arn::parse(t.arn);
-  if (!arn) return validation(fmt::format("Parameter {} is not valid. Reason: Provided Arn is not in correct format.", t.arn));
+  if (!arn)
+    return validation(fmt::format("Parameter {} is not valid. Reason: Provided Arn is not in correct format.", t.arn));
   const bool lambda = arn->service == "lambda" && arn->resource.starts_with("function:");
   const bool ecs = arn->service == "ecs" && arn->resource.starts_with("cluster/");
   if (!lambda && !ecs)
@@ -38,22 +39,15 @@ Result<Target> check_target(const Ctx& ctx, const json::object& in) {
                              "BatchParameters", "SageMakerPipelineParameters", "RedshiftDataParameters",
                              "AppSyncParameters"})
     if (in.contains(member))
-      return validation(fmt::format("Target {}: {} do not apply to a {} target.", t.id, member, lambda ? "Lambda" : "ECS"));
+      return validation(
+          fmt::format("Target {}: {} do not apply to a {} target.", t.id, member, lambda ? "Lambda" : "ECS"));
   if (in.contains("DeadLetterConfig"))
     return unsupported(fmt::format("Target {}: DeadLetterConfig needs an SQS queue, and Gantry has no SQS", t.id));
-  int inputs = in.contains("Input") + in.contains("InputPath") + in.contains("InputTransformer");
-  if (inputs > 1) return validation("Only one of Input, InputPath, or InputTransformer must be provided.");
-  if (auto input = get_string(in, "Input")) {
+  GANTRY_ASSIGN_OR_RETURN(auto how, target_input(in, t.id));
+  if (how.input) {
     boost::system::error_code ec;
-    json::parse(*input, ec);
+    json::parse(*how.input, ec);
     if (ec) return validation(fmt::format("Target {}: Input is not valid JSON text: {}", t.id, ec.message()));
-  }
-  if (auto path = get_string(in, "InputPath")) GANTRY_RETURN_IF_ERROR(JsonPath::parse(*path));
-  if (auto* tr = in.if_contains("InputTransformer"); tr && tr->is_object()) {
-    static const json::object kNone;
-    auto* paths = tr->as_object().if_contains("InputPathsMap");
-    GANTRY_RETURN_IF_ERROR(InputTransformer::parse(paths && paths->is_object() ? paths->as_object() : kNone,
-                                                   get_string(tr->as_object(), "InputTemplate").value_or("")));
   }
   auto role = get_string(in, "RoleArn");
   if (role) {

@@ -49,31 +49,6 @@ Result<ScheduleExpression> parse_schedule_expression(std::string_view text) {
 
 namespace detail {
 
-std::optional<std::string> get_string(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  if (v == nullptr || !v->is_string()) return std::nullopt;
-  return std::string(v->as_string());
-}
-
-std::optional<int64_t> get_int(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  if (v == nullptr) return std::nullopt;
-  if (v->is_int64()) return v->as_int64();
-  if (v->is_uint64() && v->as_uint64() <= static_cast<uint64_t>(INT64_MAX)) return static_cast<int64_t>(v->as_uint64());
-  return std::nullopt;
-}
-
-std::optional<double> get_number(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  if (v == nullptr || !v->is_number()) return std::nullopt;
-  return v->to_number<double>();
-}
-
-const json::object* get_object(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? &v->as_object() : nullptr;
-}
-
 Error validation(std::string message) { return make_error(ErrorKind::kValidation, std::move(message)); }
 Error not_found(std::string message) { return make_error(ErrorKind::kSchedulerResourceNotFound, std::move(message)); }
 Error conflict(std::string message) { return make_error(ErrorKind::kSchedulerConflict, std::move(message)); }

@@ -1,4 +1,5 @@
 #include "services/scheduler/engine.h"
+#include "core/json_members.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -18,22 +19,11 @@ namespace {
 
 constexpr auto kMaxLateness = std::chrono::seconds(60);
 
-std::string str(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
+// A timestamp member (epoch seconds, as the documents keep them).
 std::optional<TimePoint> date(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  if (v == nullptr) return std::nullopt;
-  if (v->is_double()) return from_epoch_seconds(v->as_double());
-  if (v->is_int64()) return from_epoch_seconds(static_cast<double>(v->as_int64()));
-  return std::nullopt;
-}
-
-int64_t integer(const json::object& o, std::string_view key, int64_t fallback) {
-  auto* v = o.if_contains(key);
-  return v && v->is_int64() ? v->as_int64() : fallback;
+  auto seconds = json_members::get_number(o, key);
+  return seconds ? std::optional<TimePoint>(from_epoch_seconds(*seconds)) : std::nullopt;
 }
 
 // FNV-1a: a stable hash for the flexible window's offset (the same on every start and machine).
@@ -66,8 +56,7 @@ struct Cached {
   std::optional<TimePoint> end;
   std::chrono::seconds offset{0};  // the flexible window's
   json::object target;
-  int max_retries = 185;
-  int max_age_seconds = 86400;
+  events::RetryLimits retry;
   bool delete_after = false;
   std::optional<TimePoint> modified;  // LastModificationDate
 
@@ -190,18 +179,18 @@ class EngineImpl final : public Engine {
     c->scope = Scope{row.account, row.region};
     c->group = row.group;
     c->name = row.name;
-    c->arn = str(row.doc, "Arn");
+    c->arn = json_members::string_or_empty(row.doc, "Arn");
     c->timer_key = key;
     c->map_key = fmt::format("{}|{}|{}|{}", c->scope.account, c->scope.region, c->group, c->name);
-    c->enabled = str(row.doc, "State") != "DISABLED";
-    auto expression = parse_schedule_expression(str(row.doc, "ScheduleExpression"));
+    c->enabled = json_members::string_or_empty(row.doc, "State") != "DISABLED";
+    auto expression = parse_schedule_expression(json_members::string_or_empty(row.doc, "ScheduleExpression"));
     if (!expression) {
       spdlog::error("scheduler: schedule {} has an expression that no longer parses: {}", c->arn,
                     expression.error().message);
       return nullptr;
     }
     c->expression = std::move(*expression);
-    auto zone_name = str(row.doc, "ScheduleExpressionTimezone");
+    auto zone_name = json_members::string_or_empty(row.doc, "ScheduleExpressionTimezone");
     if (!zone_name.empty() && zone_name != "UTC") {
       auto zone = schedule::TimeZone::load(zone_name, zoneinfo_dir_);
       if (!zone) {
@@ -215,17 +204,14 @@ class EngineImpl final : public Engine {
     // rate() counts from the StartDate, else from when the schedule was last written.
     c->anchor = c->start ? *c->start
                          : date(row.doc, "LastModificationDate").value_or(store::from_ms(row.created_ms));
-    if (auto* w = row.doc.if_contains("FlexibleTimeWindow"); w && w->is_object() &&
-                                                               str(w->as_object(), "Mode") == "FLEXIBLE") {
-      int64_t minutes = integer(w->as_object(), "MaximumWindowInMinutes", 0);
+    if (auto* w = row.doc.if_contains("FlexibleTimeWindow");
+        w && w->is_object() && json_members::string_or_empty(w->as_object(), "Mode") == "FLEXIBLE") {
+      int64_t minutes = json_members::get_int(w->as_object(), "MaximumWindowInMinutes").value_or(0);
       if (minutes > 0) c->offset = std::chrono::seconds(stable_hash(c->arn) % static_cast<uint64_t>(minutes * 60));
     }
     if (auto* t = row.doc.if_contains("Target"); t && t->is_object()) c->target = t->as_object();
-    if (auto* r = c->target.if_contains("RetryPolicy"); r && r->is_object()) {
-      c->max_retries = static_cast<int>(integer(r->as_object(), "MaximumRetryAttempts", 185));
-      c->max_age_seconds = static_cast<int>(integer(r->as_object(), "MaximumEventAgeInSeconds", 86400));
-    }
-    c->delete_after = str(row.doc, "ActionAfterCompletion") == "DELETE";
+    c->retry = events::retry_limits(c->target);
+    c->delete_after = json_members::string_or_empty(row.doc, "ActionAfterCompletion") == "DELETE";
     c->modified = date(row.doc, "LastModificationDate");
     return c;
   }
@@ -282,7 +268,7 @@ class EngineImpl final : public Engine {
   void deliver(const Cached& c, TimePoint slot) {
     ++invocations_;
     const auto execution = random_.uuid4();
-    std::string input = str(c.target, "Input");
+    std::string input = json_members::string_or_empty(c.target, "Input");
     if (input.empty()) input = "{}";
     // Scheduler's context attributes, as it substitutes them in a target's Input.
     replace_all(input, "<aws.scheduler.schedule-arn>", c.arn);
@@ -294,10 +280,10 @@ class EngineImpl final : public Engine {
     d.rule_arn = c.arn;
     d.rule_name = c.name;
     d.event_id = execution;
-    d.via = "scheduler";
+    d.via = events::Delivery::Via::kSchedule;
     d.target = c.target;
     d.input = std::move(input);
-    deliveries_.enqueue(std::move(d), c.max_retries, c.max_age_seconds);
+    deliveries_.enqueue(std::move(d), c.retry);
   }
 
   // The schedule ran its last invocation: with ActionAfterCompletion DELETE it goes (unless it was updated

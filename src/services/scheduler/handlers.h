@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/router.h"
+#include "core/json_members.h"
 #include "services/scheduler/model.h"
 #include "services/scheduler/runner.h"
 
@@ -29,10 +30,10 @@ struct Deps {
 };
 using DepsPtr = std::shared_ptr<const Deps>;
 
-std::optional<std::string> get_string(const json::object& o, std::string_view key);
-std::optional<int64_t> get_int(const json::object& o, std::string_view key);
-std::optional<double> get_number(const json::object& o, std::string_view key);
-const json::object* get_object(const json::object& o, std::string_view key);
+using json_members::get_int;
+using json_members::get_number;
+using json_members::get_object;
+using json_members::get_string;
 
 Error validation(std::string message);
 Error not_found(std::string message);

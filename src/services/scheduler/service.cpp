@@ -1,4 +1,5 @@
 #include "services/scheduler/service.h"
+#include "core/json_members.h"
 
 #include "services/scheduler/handlers.h"
 
@@ -8,10 +9,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string member(const json::object& in, std::string_view key) {
-  auto* v = in.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 // As AWS's Service Authorization Reference: schedule operations on the schedule's ARN (in the group the request
 // names, "default" when none), group operations and tagging on the group's ARN with the group's tags as
@@ -21,13 +18,14 @@ api::AuthTarget auth_target(SchedulerStore& store, std::string_view op, const js
   api::AuthTarget t;
   std::string group;  // the group whose tags the call is weighed with
   if (op == "CreateSchedule" || op == "GetSchedule" || op == "UpdateSchedule" || op == "DeleteSchedule") {
-    auto g = member(in, "GroupName");
-    t.resources = {detail::schedule_arn(ctx.scope, g.empty() ? kDefaultGroup : g, member(in, "Name"))};
+    auto g = json_members::string_or_empty(in, "GroupName");
+    t.resources = {
+        detail::schedule_arn(ctx.scope, g.empty() ? kDefaultGroup : g, json_members::string_or_empty(in, "Name"))};
   } else if (op == "CreateScheduleGroup" || op == "GetScheduleGroup" || op == "DeleteScheduleGroup") {
-    group = member(in, "Name");
+    group = json_members::string_or_empty(in, "Name");
     t.resources = {detail::group_arn(ctx.scope, group)};
   } else if (op == "TagResource" || op == "UntagResource" || op == "ListTagsForResource") {
-    auto arn = member(in, "ResourceArn");
+    auto arn = json_members::string_or_empty(in, "ResourceArn");
     t.resources = {arn};
     if (auto parsed = Arn::parse(arn); parsed && parsed->account == ctx.scope.account &&
                                        parsed->region == ctx.scope.region &&
