@@ -15,10 +15,14 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_set>
 #include <vector>
 
@@ -55,8 +59,8 @@ const char* compression_name(LayerCompression c) {
 
 // ---- decompression + diffID ----
 
-// Pulls the layer from a LayerSource, decodes gzip/zstd, hashes and counts the uncompressed bytes,
-// and hands them out in chunks (to libarchive's read callback, then to drain()).
+// Pulls the layer from a LayerSource, decodes gzip/zstd, and hashes and counts the uncompressed bytes,
+// writing them into buffers the caller provides.
 class Decoder {
  public:
   Decoder(const LayerSource& source, uint64_t max_bytes) : source_(source), max_bytes_(max_bytes) {}
@@ -94,54 +98,42 @@ class Decoder {
         return make_error(ErrorKind::kInternal, "zlib inflateInit2 failed");
       }
       zlib_ready_ = true;
-      out_.resize(kOutputChunk);
     } else if (kind_ == LayerCompression::kZstd) {
       zstd_ = ZSTD_createDStream();
       if (zstd_ == nullptr) return make_error(ErrorKind::kInternal, "ZSTD_createDStream failed");
       ZSTD_initDStream(zstd_);
-      out_.resize(kOutputChunk);
     }
     return {};
   }
 
-  // The next uncompressed bytes; empty once the stream has ended (cleanly — truncation is an error).
-  Result<std::span<const uint8_t>> next() {
-    std::span<const uint8_t> chunk;
+  // Writes the next uncompressed bytes into `out` (at least one unless the stream has ended cleanly —
+  // truncation is an error); returns how many, 0 at the end.
+  Result<size_t> read(std::span<uint8_t> out) {
+    size_t n = 0;
     switch (kind_) {
       case LayerCompression::kGzip: {
-        GANTRY_ASSIGN_OR_RETURN(chunk, next_gzip());
+        GANTRY_ASSIGN_OR_RETURN(n, read_gzip(out));
         break;
       }
       case LayerCompression::kZstd: {
-        GANTRY_ASSIGN_OR_RETURN(chunk, next_zstd());
+        GANTRY_ASSIGN_OR_RETURN(n, read_zstd(out));
         break;
       }
       default: {
-        GANTRY_ASSIGN_OR_RETURN(chunk, next_plain());
+        GANTRY_ASSIGN_OR_RETURN(n, read_plain(out));
         break;
       }
     }
-    if (chunk.size() > max_bytes_ - total_) {
+    if (n > max_bytes_ - total_) {
       return layer_error(fmt::format("layer is larger than the limit of {} uncompressed bytes", max_bytes_));
     }
-    total_ += chunk.size();
-    hash_.update(chunk);
-    return chunk;
-  }
-
-  // Reads (and hashes) whatever follows the tar's end-of-archive marker, to the end of the stream.
-  Status drain() {
-    for (;;) {
-      GANTRY_ASSIGN_OR_RETURN(auto chunk, next());
-      if (chunk.empty()) return {};
-    }
+    total_ += n;
+    hash_.update(std::span<const uint8_t>(out.data(), n));
+    return n;
   }
 
   Digest digest() const { return hash_.digest(); }
   uint64_t total() const { return total_; }
-
-  // Set by the libarchive read callback, which can only return -1.
-  std::optional<Error> error;
 
  private:
   Status fill_input() {
@@ -158,30 +150,35 @@ class Decoder {
     return {};
   }
 
-  Result<std::span<const uint8_t>> next_plain() {
-    if (in_pos_ == in_len_) {
-      in_pos_ = in_len_ = 0;
-      if (!source_eof_) GANTRY_RETURN_IF_ERROR(fill_input());
+  Result<size_t> read_plain(std::span<uint8_t> out) {
+    if (in_pos_ < in_len_) {  // the magic-number peek
+      size_t n = std::min(out.size(), in_len_ - in_pos_);
+      std::memcpy(out.data(), in_.data() + in_pos_, n);
+      in_pos_ += n;
+      return n;
     }
-    std::span<const uint8_t> chunk(in_.data() + in_pos_, in_len_ - in_pos_);
-    in_pos_ = in_len_;
-    return chunk;
+    if (source_eof_) return 0;
+    // Straight from the source into the caller's buffer: no copy of its own.
+    GANTRY_ASSIGN_OR_RETURN(size_t n, source_(out));
+    if (n == 0) source_eof_ = true;
+    compressed_ += n;
+    return n;
   }
 
-  Result<std::span<const uint8_t>> next_gzip() {
+  Result<size_t> read_gzip(std::span<uint8_t> out) {
     for (;;) {
-      if (stream_ended_) return std::span<const uint8_t>();
+      if (stream_ended_) return 0;
       if (in_pos_ == in_len_ && !source_eof_) {
         in_pos_ = in_len_ = 0;
         GANTRY_RETURN_IF_ERROR(fill_input());
       }
       zs_.next_in = in_.data() + in_pos_;
       zs_.avail_in = static_cast<uInt>(in_len_ - in_pos_);
-      zs_.next_out = out_.data();
-      zs_.avail_out = static_cast<uInt>(out_.size());
+      zs_.next_out = out.data();
+      zs_.avail_out = static_cast<uInt>(out.size());
       int rc = inflate(&zs_, Z_NO_FLUSH);
       size_t consumed = (in_len_ - in_pos_) - zs_.avail_in;
-      size_t produced = out_.size() - zs_.avail_out;
+      size_t produced = out.size() - zs_.avail_out;
       in_pos_ += consumed;
       if (rc == Z_STREAM_END) {
         // One gzip member done (its CRC and length checked by zlib). Another may follow.
@@ -203,19 +200,19 @@ class Decoder {
                         "in the middle of the data",
                         compressed_));
       }
-      if (produced > 0) return std::span<const uint8_t>(out_.data(), produced);
+      if (produced > 0) return produced;
     }
   }
 
-  Result<std::span<const uint8_t>> next_zstd() {
+  Result<size_t> read_zstd(std::span<uint8_t> out_span) {
     for (;;) {
-      if (stream_ended_) return std::span<const uint8_t>();
+      if (stream_ended_) return 0;
       if (in_pos_ == in_len_ && !source_eof_) {
         in_pos_ = in_len_ = 0;
         GANTRY_RETURN_IF_ERROR(fill_input());
       }
       ZSTD_inBuffer in{in_.data(), in_len_, in_pos_};
-      ZSTD_outBuffer out{out_.data(), out_.size(), 0};
+      ZSTD_outBuffer out{out_span.data(), out_span.size(), 0};
       size_t rc = ZSTD_decompressStream(zstd_, &out, &in);
       if (ZSTD_isError(rc)) {
         return layer_error(fmt::format("zstd stream is corrupt after {} compressed bytes: {}",
@@ -226,7 +223,7 @@ class Decoder {
       // rc == 0: a frame is complete and fully flushed; another frame may follow. A call that made
       // no progress only reports what a next frame header would need, so it says nothing.
       if (progress) zstd_frame_open_ = rc != 0;
-      if (out.pos > 0) return std::span<const uint8_t>(out_.data(), out.pos);
+      if (out.pos > 0) return out.pos;
       if (in_pos_ == in_len_ && source_eof_) {
         if (zstd_frame_open_) {
           return layer_error(
@@ -247,7 +244,6 @@ class Decoder {
   size_t in_len_ = 0;
   bool source_eof_ = false;
   uint64_t compressed_ = 0;
-  std::vector<uint8_t> out_;
   z_stream zs_{};
   bool zlib_ready_ = false;
   ZSTD_DStream* zstd_ = nullptr;
@@ -257,19 +253,154 @@ class Decoder {
   uint64_t total_ = 0;
 };
 
+// Runs a Decoder on a thread of its own and hands its output over in a small ring of buffers, so that
+// reading, decompressing and hashing overlap with writing the files (mostly the kernel copying into the
+// page cache and creating inodes). The reader side (next(), drain()) is used by one thread only: the
+// unpacking one, through libarchive's read callback.
+class DecodePipe {
+ public:
+  DecodePipe(const LayerSource& source, uint64_t max_bytes) : decoder_(source, max_bytes) {}
+  ~DecodePipe() {
+    {
+      std::lock_guard lock(mu_);
+      cancelled_ = true;
+    }
+    free_cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  DecodePipe(const DecodePipe&) = delete;
+  DecodePipe& operator=(const DecodePipe&) = delete;
+
+  // Detects the compression on the caller's thread (so a wrong declaration fails here), then starts
+  // decoding ahead.
+  Status start(LayerCompression requested) {
+    GANTRY_RETURN_IF_ERROR(decoder_.start(requested));
+    for (auto& b : buffers_) {
+      b.bytes.resize(kOutputChunk);
+      free_.push_back(&b);
+    }
+    try {
+      thread_ = std::thread([this] { produce(); });
+    } catch (const std::exception& e) {
+      return make_error(ErrorKind::kInternal, fmt::format("start the layer decoding thread: {}", e.what()));
+    }
+    return {};
+  }
+
+  // The next uncompressed bytes; empty once the stream has ended. The span stays valid until the next
+  // call (libarchive's read-callback contract).
+  Result<std::span<const uint8_t>> next() {
+    std::unique_lock lock(mu_);
+    if (lent_ != nullptr) {
+      free_.push_back(lent_);
+      lent_ = nullptr;
+      free_cv_.notify_one();
+    }
+    filled_cv_.wait(lock, [&] { return !filled_.empty() || finished_; });
+    if (!filled_.empty()) {
+      lent_ = filled_.front();
+      filled_.pop_front();
+      return std::span<const uint8_t>(lent_->bytes.data(), lent_->len);
+    }
+    if (failure_) return *failure_;
+    return std::span<const uint8_t>();
+  }
+
+  // Reads (and hashes) whatever follows the tar's end-of-archive marker, to the end of the stream.
+  Status drain() {
+    for (;;) {
+      GANTRY_ASSIGN_OR_RETURN(auto chunk, next());
+      if (chunk.empty()) return {};
+    }
+  }
+
+  // Only once next() has returned the end (the decoding thread has finished with the decoder).
+  Digest digest() const { return decoder_.digest(); }
+  uint64_t total() const { return decoder_.total(); }
+
+  // Set by the libarchive read callback, which can only return -1.
+  std::optional<Error> error;
+
+ private:
+  struct Buffer {
+    std::vector<uint8_t> bytes;
+    size_t len = 0;
+  };
+
+  void produce() {
+    std::optional<Error> failure;
+    try {
+      for (;;) {
+        Buffer* b = nullptr;
+        {
+          std::unique_lock lock(mu_);
+          free_cv_.wait(lock, [&] { return !free_.empty() || cancelled_; });
+          if (cancelled_) return;
+          b = free_.front();
+          free_.pop_front();
+        }
+        // Fill the buffer (fewer, larger hand-overs); a short one only at the end.
+        b->len = 0;
+        bool end = false;
+        while (b->len < b->bytes.size()) {
+          auto n = decoder_.read(std::span<uint8_t>(b->bytes.data() + b->len, b->bytes.size() - b->len));
+          if (!n.ok()) {
+            failure = n.error();
+            break;
+          }
+          if (*n == 0) {
+            end = true;
+            break;
+          }
+          b->len += *n;
+        }
+        std::lock_guard lock(mu_);
+        if (b->len > 0) {
+          filled_.push_back(b);
+        } else {
+          free_.push_back(b);
+        }
+        if (failure || end) break;
+        filled_cv_.notify_one();
+      }
+    } catch (const std::exception& e) {  // e.g. bad_alloc; it must not escape the thread
+      failure = make_error(ErrorKind::kInternal, fmt::format("decoding the layer stream: {}", e.what()));
+    }
+    {
+      std::lock_guard lock(mu_);
+      failure_ = std::move(failure);
+      finished_ = true;
+    }
+    filled_cv_.notify_one();
+  }
+
+  Decoder decoder_;
+  std::array<Buffer, 3> buffers_;
+  std::mutex mu_;
+  std::condition_variable free_cv_;    // a buffer was returned, or cancelled_
+  std::condition_variable filled_cv_;  // a buffer was filled, or finished_
+  std::deque<Buffer*> free_;
+  std::deque<Buffer*> filled_;
+  Buffer* lent_ = nullptr;  // handed to the reader by the last next()
+  bool cancelled_ = false;
+  bool finished_ = false;
+  std::optional<Error> failure_;
+  std::thread thread_;
+};
+
 la_ssize_t read_callback(struct archive* ar, void* data, const void** buffer) {
-  auto* decoder = static_cast<Decoder*>(data);
+  auto* pipe = static_cast<DecodePipe*>(data);
   try {
-    auto chunk = decoder->next();
+    auto chunk = pipe->next();
     if (!chunk.ok()) {
-      decoder->error = chunk.error();
+      pipe->error = chunk.error();
       archive_set_error(ar, EIO, "%s", chunk.error().message.c_str());
       return -1;
     }
     *buffer = chunk->data();
     return static_cast<la_ssize_t>(chunk->size());
   } catch (const std::exception& e) {  // nothing may unwind through libarchive's C frames
-    decoder->error = make_error(ErrorKind::kInternal, fmt::format("reading the layer stream: {}", e.what()));
+    pipe->error = make_error(ErrorKind::kInternal, fmt::format("reading the layer stream: {}", e.what()));
     archive_set_error(ar, EIO, "%s", e.what());
     return -1;
   }
@@ -362,7 +493,7 @@ class Unpacker {
     if (root_fd < 0) return sys_error(fmt::format("open {}", tmp_.string()), errno);
     root_fd_ = UniqueFd(root_fd);
 
-    Decoder decoder(source, options_.max_uncompressed_bytes);
+    DecodePipe decoder(source, options_.max_uncompressed_bytes);
     GANTRY_RETURN_IF_ERROR(decoder.start(options_.compression));
 
     reader_ = archive_read_new();
@@ -382,7 +513,8 @@ class Unpacker {
       return read_failure(decoder, "the layer is not a tar archive");
     }
 
-    UnpackResult result{decoder.digest()};
+    uint64_t entries = 0;
+    uint64_t unpacked_bytes = 0;
     for (;;) {
       struct archive_entry* entry = nullptr;
       int rc = archive_read_next_header(reader_, &entry);
@@ -392,13 +524,13 @@ class Unpacker {
                                          ? std::string("read the first tar header")
                                          : fmt::format("read the tar header after entry '{}'", printable(last_entry_)));
       }
-      if (++result.entries > options_.max_entries) {
+      if (++entries > options_.max_entries) {
         return layer_error(fmt::format("layer has more than the limit of {} entries", options_.max_entries));
       }
       const char* raw = archive_entry_pathname(entry);
       last_entry_ = raw != nullptr ? raw : "";
       GANTRY_ASSIGN_OR_RETURN(uint64_t written, extract(decoder, entry));
-      result.unpacked_bytes += written;
+      unpacked_bytes += written;
     }
     GANTRY_RETURN_IF_ERROR(decoder.drain());
     if (archive_write_close(writer_) != ARCHIVE_OK) {
@@ -414,14 +546,12 @@ class Unpacker {
                         errno_text(err), err == EPERM ? " (trusted.* xattrs need root: CAP_SYS_ADMIN)" : ""));
       }
     }
-    result.diff_id = decoder.digest();
-    result.tar_bytes = decoder.total();
-    return result;
+    return UnpackResult{decoder.digest(), decoder.total(), unpacked_bytes, entries};
   }
 
  private:
   // Writes one entry; returns the regular-file bytes written.
-  Result<uint64_t> extract(Decoder& decoder, struct archive_entry* entry) {
+  Result<uint64_t> extract(DecodePipe& decoder, struct archive_entry* entry) {
     std::string shown = printable(last_entry_);
     GANTRY_ASSIGN_OR_RETURN(std::string name, clean_path(archive_entry_pathname(entry), "path", shown));
     auto [parent, base] = split_parent(name);
@@ -574,7 +704,7 @@ class Unpacker {
     return full;
   }
 
-  Error read_failure(const Decoder& decoder, const std::string& what) const {
+  Error read_failure(const DecodePipe& decoder, const std::string& what) const {
     if (decoder.error) return *decoder.error;
     const char* msg = archive_error_string(reader_);
     return layer_error(fmt::format("{}: {}", what, msg != nullptr ? msg : "tar stream is damaged"));

@@ -8,7 +8,10 @@
 //   `target` or beside it.
 // - The compressed stream is decoded here (zlib / libzstd), so the uncompressed bytes are hashed on
 //   the way to libarchive's tar reader; the stream is read to its very end (the whole tar including
-//   trailing padding, and a gzip stream's CRC and length are checked).
+//   trailing padding, and a gzip stream's CRC and length are checked). Reading, decoding and hashing
+//   run on a helper thread of the unpack's own, a few MiB ahead of the calling thread, which writes
+//   the tree: the LayerSource is called from that thread (one call at a time, never after
+//   unpack_layer returns).
 // - Kept: regular files, directories, symlinks (their targets are stored as they are and may point
 //   anywhere), hard links, FIFOs, permissions including setuid/setgid/sticky, numeric owner and
 //   group (never mapped through the host's user names), mtimes, and xattrs (security.capability
