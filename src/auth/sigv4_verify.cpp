@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <charconv>
 #include <ctime>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -57,37 +58,65 @@ std::string hex(const unsigned char* data, size_t n) {
 
 // HMAC-SHA256 through EVP_MAC, fetched once: the one-shot HMAC() looks the algorithm up on every call,
 // which costs more than the hashing of these short inputs.
-std::string hmac(std::string_view key, std::string_view data) {
+EVP_MAC* hmac_algorithm() {
   static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  unsigned char out[EVP_MAX_MD_SIZE];
-  size_t len = 0;
+  return mac;
+}
+
+bool hmac_set_key(EVP_MAC_CTX* ctx, std::string_view key) {
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0), OSSL_PARAM_construct_end()};
-  EVP_MAC_CTX* ctx = mac != nullptr ? EVP_MAC_CTX_new(mac) : nullptr;
-  bool ok = ctx != nullptr &&
-            EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) == 1 &&
-            EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
-            EVP_MAC_final(ctx, out, &len, sizeof out) == 1;
-  EVP_MAC_CTX_free(ctx);
-  if (!ok) return std::string();  // an empty MAC matches no signature
+  return EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) == 1;
+}
+
+std::string hmac_final(EVP_MAC_CTX* ctx, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  size_t len = 0;
+  if (EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(ctx, out, &len, sizeof out) != 1) {
+    return std::string();  // an empty MAC matches no signature
+  }
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 
+std::string hmac(std::string_view key, std::string_view data) {
+  EVP_MAC_CTX* ctx = hmac_algorithm() != nullptr ? EVP_MAC_CTX_new(hmac_algorithm()) : nullptr;
+  std::string out = ctx != nullptr && hmac_set_key(ctx, key) ? hmac_final(ctx, data) : std::string();
+  EVP_MAC_CTX_free(ctx);
+  return out;
+}
+
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
+};
+
 // The signing key of (secret, date, region, service): four HMACs, the same for every request of a day, so
-// each thread keeps the ones it derived (bounded; cleared when full).
-std::string signing_key(std::string_view secret, const protocol::CredentialScope& scope) {
-  thread_local std::unordered_map<std::string, std::string> cache;
-  std::string id = fmt::format("{}\n{}\n{}\n{}", secret, scope.date, scope.region, scope.service);
-  if (auto it = cache.find(id); it != cache.end()) return it->second;
+// each thread keeps the ones it derived (bounded; cleared when full), each as an HMAC context already
+// keyed with it: signing a request then only re-initialises that context (EVP_MAC_init with no key
+// reuses the key), without allocating or looking anything up.
+EVP_MAC_CTX* signing_context(std::string_view secret, const protocol::CredentialScope& scope) {
+  thread_local std::unordered_map<std::string, std::unique_ptr<EVP_MAC_CTX, MacCtxFree>> cache;
+  thread_local std::string id;
+  id.assign(secret)
+      .append("\n")
+      .append(scope.date)
+      .append("\n")
+      .append(scope.region)
+      .append("\n")
+      .append(scope.service);
+  if (auto it = cache.find(id); it != cache.end()) {
+    return EVP_MAC_init(it->second.get(), nullptr, 0, nullptr) == 1 ? it->second.get() : nullptr;
+  }
   std::string key = hmac("AWS4" + std::string(secret), scope.date);
   key = hmac(key, scope.region);
   key = hmac(key, scope.service);
   key = hmac(key, "aws4_request");
+  std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx(hmac_algorithm() != nullptr ? EVP_MAC_CTX_new(hmac_algorithm())
+                                                                           : nullptr);
+  if (!ctx || key.empty() || !hmac_set_key(ctx.get(), key)) return nullptr;
   if (cache.size() >= 256) cache.clear();
-  cache.emplace(std::move(id), key);
-  return key;
+  return cache.emplace(id, std::move(ctx)).first->second.get();
 }
-
 
 std::vector<std::string> split(std::string_view s, char sep) {
   std::vector<std::string> out;
@@ -177,12 +206,15 @@ std::string canonical_query(std::string_view raw_query, bool presigned) {
 
 std::string sha256_hex(std::string_view data) {
   static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);  // fetched once (see hmac)
+  struct CtxFree {
+    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());  // reused: no allocation per call
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok = ctx != nullptr && md != nullptr && EVP_DigestInit_ex2(ctx, md, nullptr) == 1 &&
-            EVP_DigestUpdate(ctx, data.data(), data.size()) == 1 && EVP_DigestFinal_ex(ctx, digest, &len) == 1;
-  EVP_MD_CTX_free(ctx);
+  bool ok = ctx && md != nullptr && EVP_DigestInit_ex2(ctx.get(), md, nullptr) == 1 &&
+            EVP_DigestUpdate(ctx.get(), data.data(), data.size()) == 1 &&
+            EVP_DigestFinal_ex(ctx.get(), digest, &len) == 1;
   if (!ok) return std::string();
   return hex(digest, len);
 }
@@ -224,7 +256,10 @@ std::string string_to_sign(std::string_view amz_date, const protocol::Credential
 }
 
 std::string signature(std::string_view secret, const protocol::CredentialScope& scope, std::string_view to_sign) {
-  std::string sig = hmac(signing_key(secret, scope), to_sign);
+  EVP_MAC_CTX* ctx = signing_context(secret, scope);
+  if (ctx == nullptr) return std::string();  // matches no signature
+  std::string sig = hmac_final(ctx, to_sign);
+  if (sig.empty()) return std::string();
   return hex(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
 }
 
