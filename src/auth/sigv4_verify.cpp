@@ -209,7 +209,8 @@ std::string sha256_hex(std::string_view data) {
   struct CtxFree {
     void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
   };
-  thread_local std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());  // reused: no allocation per call
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxFree> ctx;  // reused: no allocation per call
+  if (!ctx) ctx.reset(EVP_MD_CTX_new());
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   bool ok = ctx && md != nullptr && EVP_DigestInit_ex2(ctx.get(), md, nullptr) == 1 &&

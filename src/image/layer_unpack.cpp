@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -261,6 +262,7 @@ class DecodePipe {
  public:
   DecodePipe(const LayerSource& source, uint64_t max_bytes) : decoder_(source, max_bytes) {}
   ~DecodePipe() {
+    stop_.store(true, std::memory_order_relaxed);
     {
       std::lock_guard lock(mu_);
       cancelled_ = true;
@@ -275,13 +277,13 @@ class DecodePipe {
   // decoding ahead.
   Status start(LayerCompression requested) {
     GANTRY_RETURN_IF_ERROR(decoder_.start(requested));
-    for (auto& b : buffers_) {
-      b.bytes.resize(kOutputChunk);
-      free_.push_back(&b);
-    }
     try {
+      for (auto& b : buffers_) {
+        b.bytes.resize(kOutputChunk);
+        free_.push_back(&b);
+      }
       thread_ = std::thread([this] { produce(); });
-    } catch (const std::exception& e) {
+    } catch (const std::exception& e) {  // bad_alloc, or no thread to be had
       return make_error(ErrorKind::kInternal, fmt::format("start the layer decoding thread: {}", e.what()));
     }
     return {};
@@ -342,7 +344,7 @@ class DecodePipe {
         // Fill the buffer (fewer, larger hand-overs); a short one only at the end.
         b->len = 0;
         bool end = false;
-        while (b->len < b->bytes.size()) {
+        while (b->len < b->bytes.size() && !stop_.load(std::memory_order_relaxed)) {
           auto n = decoder_.read(std::span<uint8_t>(b->bytes.data() + b->len, b->bytes.size() - b->len));
           if (!n.ok()) {
             failure = n.error();
@@ -363,8 +365,10 @@ class DecodePipe {
         if (failure || end) break;
         filled_cv_.notify_one();
       }
-    } catch (const std::exception& e) {  // e.g. bad_alloc; it must not escape the thread
+    } catch (const std::exception& e) {  // e.g. bad_alloc; nothing may escape the thread
       failure = make_error(ErrorKind::kInternal, fmt::format("decoding the layer stream: {}", e.what()));
+    } catch (...) {
+      failure = make_error(ErrorKind::kInternal, "decoding the layer stream: an unknown exception");
     }
     {
       std::lock_guard lock(mu_);
@@ -383,6 +387,7 @@ class DecodePipe {
   std::deque<Buffer*> filled_;
   Buffer* lent_ = nullptr;  // handed to the reader by the last next()
   bool cancelled_ = false;
+  std::atomic<bool> stop_{false};  // cancelled_, readable without the lock: ends a buffer's fill early
   bool finished_ = false;
   std::optional<Error> failure_;
   std::thread thread_;
