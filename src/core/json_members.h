@@ -38,20 +38,9 @@ inline std::optional<double> get_number(const boost::json::object& o, std::strin
   return v->to_number<double>();
 }
 
-inline std::optional<bool> get_bool(const boost::json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  if (v == nullptr || !v->is_bool()) return std::nullopt;
-  return v->as_bool();
-}
-
 inline const boost::json::object* get_object(const boost::json::object& o, std::string_view key) {
   auto* v = o.if_contains(key);
   return v != nullptr && v->is_object() ? &v->as_object() : nullptr;
-}
-
-inline const boost::json::array* get_array(const boost::json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v != nullptr && v->is_array() ? &v->as_array() : nullptr;
 }
 
 }  // namespace gantry::json_members

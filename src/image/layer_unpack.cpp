@@ -262,10 +262,9 @@ class DecodePipe {
  public:
   DecodePipe(const LayerSource& source, uint64_t max_bytes) : decoder_(source, max_bytes) {}
   ~DecodePipe() {
-    stop_.store(true, std::memory_order_relaxed);
     {
-      std::lock_guard lock(mu_);
-      cancelled_ = true;
+      std::lock_guard lock(mu_);  // so the producer cannot miss the wake-up between its check and its wait
+      stop_ = true;
     }
     free_cv_.notify_all();
     if (thread_.joinable()) thread_.join();
@@ -336,15 +335,15 @@ class DecodePipe {
         Buffer* b = nullptr;
         {
           std::unique_lock lock(mu_);
-          free_cv_.wait(lock, [&] { return !free_.empty() || cancelled_; });
-          if (cancelled_) return;
+          free_cv_.wait(lock, [&] { return !free_.empty() || stop_; });
+          if (stop_) return;
           b = free_.front();
           free_.pop_front();
         }
         // Fill the buffer (fewer, larger hand-overs); a short one only at the end.
         b->len = 0;
         bool end = false;
-        while (b->len < b->bytes.size() && !stop_.load(std::memory_order_relaxed)) {
+        while (b->len < b->bytes.size() && !stop_) {
           auto n = decoder_.read(std::span<uint8_t>(b->bytes.data() + b->len, b->bytes.size() - b->len));
           if (!n.ok()) {
             failure = n.error();
@@ -381,13 +380,12 @@ class DecodePipe {
   Decoder decoder_;
   std::array<Buffer, 3> buffers_;
   std::mutex mu_;
-  std::condition_variable free_cv_;    // a buffer was returned, or cancelled_
+  std::condition_variable free_cv_;    // a buffer was returned, or stop_
   std::condition_variable filled_cv_;  // a buffer was filled, or finished_
   std::deque<Buffer*> free_;
   std::deque<Buffer*> filled_;
-  Buffer* lent_ = nullptr;  // handed to the reader by the last next()
-  bool cancelled_ = false;
-  std::atomic<bool> stop_{false};  // cancelled_, readable without the lock: ends a buffer's fill early
+  Buffer* lent_ = nullptr;         // handed to the reader by the last next()
+  std::atomic<bool> stop_{false};  // set by the destructor; also read without the lock, to end a fill early
   bool finished_ = false;
   std::optional<Error> failure_;
   std::thread thread_;

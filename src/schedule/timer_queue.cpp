@@ -34,9 +34,7 @@ struct Entry {
 class Entries {
  public:
   void put(const std::string& key, TimePoint due, TimerQueue::Fire fire, TimerQueue::Rebase rebase) {
-    auto [it, inserted] = by_key_.try_emplace(key);
-    Node& n = it->second;
-    if (inserted) n.key = &it->first;
+    Node& n = by_key_[key];
     if (!n.live) {
       n.live = true;
       ++live_;
@@ -66,7 +64,6 @@ class Entries {
     if (heap_.empty() || heap_.front().due > t) return std::nullopt;
     Node& n = *heap_.front().node;
     pop_top();
-    --n.refs;
     Entry e = std::move(n.entry);
     kill(n);
     return e;
@@ -97,10 +94,8 @@ class Entries {
 
  private:
   struct Node {
-    const std::string* key = nullptr;  // the map's own key
     Entry entry;
-    uint64_t seq = 0;   // the heap item with this sequence is the live one
-    uint32_t refs = 0;  // heap items pointing here (live or stale)
+    uint64_t seq = 0;  // the heap item with this sequence is the live one
     bool live = false;
   };
   struct Item {
@@ -119,7 +114,6 @@ class Entries {
   }
   void push(Node& n) {
     heap_.push_back(Item{n.entry.due, n.seq, &n});
-    ++n.refs;
     std::push_heap(heap_.begin(), heap_.end());
   }
   void pop_top() {
@@ -128,10 +122,7 @@ class Entries {
   }
   bool stale(const Item& i) const { return !i.node->live || i.node->seq != i.seq; }
   void drop_stale_top() {
-    while (!heap_.empty() && stale(heap_.front())) {
-      --heap_.front().node->refs;
-      pop_top();
-    }
+    while (!heap_.empty() && stale(heap_.front())) pop_top();
   }
   // Stale items and dead nodes are dropped once they outnumber the live ones.
   void compact_if_needed() {
@@ -141,13 +132,11 @@ class Entries {
     heap_.clear();
     for (auto it = by_key_.begin(); it != by_key_.end();) {
       Node& n = it->second;
-      n.refs = 0;
       if (!n.live) {
         it = by_key_.erase(it);
         continue;
       }
       heap_.push_back(Item{n.entry.due, n.seq, &n});
-      n.refs = 1;
       ++it;
     }
     std::make_heap(heap_.begin(), heap_.end());

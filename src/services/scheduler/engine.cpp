@@ -47,7 +47,6 @@ struct Cached {
   std::string name;
   std::string arn;
   std::string timer_key;
-  std::string map_key;  // account|region|group|name
   bool enabled = false;
   ScheduleExpression expression;
   schedule::TimeZone zone = schedule::TimeZone::utc();
@@ -114,20 +113,19 @@ class EngineImpl final : public Engine {
       return;
     }
     const auto key = fmt::format("sched|{}|{}|{}|{}", scope.account, scope.region, group, name);
-    const auto map_key = fmt::format("{}|{}|{}|{}", scope.account, scope.region, group, name);
     if (!row) {
-      forget(map_key, key);
+      forget(key);
       return;
     }
     auto c = compile(*row, key);
     if (!c) {
-      forget(map_key, key);
+      forget(key);
       return;
     }
     CachedPtr ptr = std::move(c);
     {
       std::lock_guard lock(mu_);
-      cached_[map_key] = ptr;
+      cached_[key] = ptr;
     }
     if (ptr->enabled) schedule_after(ptr, clock_.now());
     else timers_.cancel(key);
@@ -135,7 +133,7 @@ class EngineImpl final : public Engine {
 
   void forget_group(const Scope& scope, const std::string& group) override {
     std::lock_guard serial(refresh_mu_);
-    const auto prefix = fmt::format("{}|{}|{}|", scope.account, scope.region, group);
+    const auto prefix = fmt::format("sched|{}|{}|{}|", scope.account, scope.region, group);
     std::vector<std::string> keys;
     {
       std::lock_guard lock(mu_);
@@ -181,7 +179,6 @@ class EngineImpl final : public Engine {
     c->name = row.name;
     c->arn = json_members::string_or_empty(row.doc, "Arn");
     c->timer_key = key;
-    c->map_key = fmt::format("{}|{}|{}|{}", c->scope.account, c->scope.region, c->group, c->name);
     c->enabled = json_members::string_or_empty(row.doc, "State") != "DISABLED";
     auto expression = parse_schedule_expression(json_members::string_or_empty(row.doc, "ScheduleExpression"));
     if (!expression) {
@@ -216,10 +213,10 @@ class EngineImpl final : public Engine {
     return c;
   }
 
-  void forget(const std::string& map_key, const std::string& timer_key) {
+  void forget(const std::string& timer_key) {
     {
       std::lock_guard lock(mu_);
-      cached_.erase(map_key);
+      cached_.erase(timer_key);
     }
     timers_.cancel(timer_key);
   }
@@ -255,7 +252,7 @@ class EngineImpl final : public Engine {
     auto next = c->next_slot(std::max(slot, now - kMaxLateness - c->offset));
     {
       std::lock_guard lock(mu_);
-      auto it = cached_.find(c->map_key);
+      auto it = cached_.find(c->timer_key);
       if (it == cached_.end() || it->second != c) return;
       if (next) {
         schedule_slot(c, *next);
@@ -309,7 +306,7 @@ class EngineImpl final : public Engine {
     ++deleted_;
     spdlog::info("scheduler: schedule {} completed and was deleted (ActionAfterCompletion DELETE)", c->arn);
     std::lock_guard lock(mu_);
-    auto it = cached_.find(c->map_key);
+    auto it = cached_.find(c->timer_key);
     if (it != cached_.end() && it->second == c) cached_.erase(it);
   }
 
@@ -322,7 +319,7 @@ class EngineImpl final : public Engine {
   volatile uint64_t touched_ = 0;
   std::mutex refresh_mu_;  // serializes refresh, forget_group, clear and the deletion of completed schedules
   mutable std::mutex mu_;
-  std::map<std::string, CachedPtr> cached_;  // by "account|region|group|name"
+  std::map<std::string, CachedPtr> cached_;  // by timer key: "sched|account|region|group|name"
   std::atomic<uint64_t> invocations_{0}, completed_{0}, deleted_{0};
 };
 

@@ -5,9 +5,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "core/pagination.h"
+#include "schedule/expression.h"
 #include "schedule/timezone.h"
 #include "services/scheduler/handlers.h"
 
@@ -24,8 +26,13 @@ constexpr int64_t kDefaultEventAge = 86400;
 constexpr int64_t kDefaultRetries = 185;
 // A StartDate of a recurring schedule may be at most this far in the past.
 constexpr auto kStartDateGrace = std::chrono::minutes(5);
-// Timestamps Gantry takes: 1970 up to the end of 2199.
-constexpr double kMaxEpochSeconds = 7258118399.0;  // 2199-12-31T23:59:59Z, the last year a cron may name
+// Timestamps Gantry takes: 1970 up to the end of the last year a cron may name (2199-12-31T23:59:59Z).
+constexpr double kMaxEpochSeconds =
+    std::chrono::duration<double>(
+        std::chrono::sys_days{std::chrono::year{schedule::kMaxYear + 1} / 1 / 1}.time_since_epoch())
+        .count() -
+    1;
+static_assert(kMaxEpochSeconds == 7258118399.0);
 
 bool word_chars(std::string_view s, std::string_view extra) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
